@@ -1,0 +1,94 @@
+// Helpers to turn untrusted bytes into printable text and addresses into their usual notation.
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+export function hex(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!];
+  return s;
+}
+
+/** Latin-1/ASCII decode with control characters replaced, bounded to `max` characters. */
+export function printable(bytes: Uint8Array, max = 256): string {
+  let s = '';
+  const n = Math.min(bytes.length, max);
+  for (let i = 0; i < n; i++) {
+    const c = bytes[i]!;
+    if (c === 0) {
+      // NUL-terminated and NUL-padded strings are common in industrial identity objects.
+      if (bytes.subarray(i).every((x) => x === 0)) break;
+      s += '.';
+    } else s += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '.';
+  }
+  return s;
+}
+
+/** UTF-8 decode (invalid sequences become U+FFFD), control characters removed, bounded. */
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+export function utf8Text(bytes: Uint8Array, max = 256): string {
+  const s = utf8.decode(bytes.subarray(0, Math.min(bytes.length, max * 4)));
+  return s.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, max);
+}
+
+export function formatMac(mac: number): string {
+  let s = '';
+  for (let i = 5; i >= 0; i--) {
+    const b = Math.floor(mac / 2 ** (8 * i)) % 256;
+    s += HEX[b]! + (i > 0 ? ':' : '');
+  }
+  return s;
+}
+
+export function macFromBytes(b: Uint8Array, off: number): number {
+  return (
+    b[off]! * 2 ** 40 +
+    b[off + 1]! * 2 ** 32 +
+    (((b[off + 2]! << 24) | (b[off + 3]! << 16) | (b[off + 4]! << 8) | b[off + 5]!) >>> 0)
+  );
+}
+
+export function formatIpv4(ip: number): string {
+  return `${(ip >>> 24) & 255}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;
+}
+
+export function ipv4FromBytes(b: Uint8Array, off: number): number {
+  return ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
+}
+
+/** RFC 5952 text form of a 16-byte IPv6 address. */
+export function formatIpv6(b: Uint8Array, off = 0): string {
+  const words: number[] = [];
+  for (let i = 0; i < 8; i++) words.push((b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!);
+  // IPv4-mapped
+  if (words.slice(0, 5).every((w) => w === 0) && words[5] === 0xffff) {
+    return `::ffff:${b[off + 12]}.${b[off + 13]}.${b[off + 14]}.${b[off + 15]}`;
+  }
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const part = (ws: number[]): string => ws.map((w) => w.toString(16)).join(':');
+  if (bestStart < 0) return part(words);
+  return `${part(words.slice(0, bestStart))}::${part(words.slice(bestStart + bestLen))}`;
+}
+
+export function formatTime(micros: number): string {
+  if (!Number.isFinite(micros)) return '';
+  const ms = Math.floor(micros / 1000);
+  const d = new Date(ms);
+  if (Number.isNaN(d.getTime())) return '';
+  const iso = d.toISOString(); // 2024-03-04T08:00:00.123Z
+  const us = String(Math.floor(micros) % 1000).padStart(3, '0');
+  return `${iso.slice(0, 23)}${us}Z`;
+}

@@ -1,0 +1,104 @@
+// The contract between the pipeline and protocol analyzers: what a dissector is told (ordered
+// bytes per direction, or datagrams) and what it reports back (operations, asset facts, anomalies,
+// confirmation or violation of the protocol). Registration is data, see `defineProtocol`.
+
+/** Access classes that policy works with (DESIGN.md, Operation). */
+export type AccessClass = 'read' | 'write' | 'program' | 'control' | 'diagnostic' | 'file' | 'discovery' | 'other';
+
+/** Direction of bytes within a flow: 0 = client → server (requests), 1 = server → client. */
+export type Direction = 0 | 1;
+
+/** One industrial request (with its response, where paired). */
+export interface OperationEvent {
+  /** `protocol.operation` in snake_case, e.g. `modbus.read_holding_registers`. */
+  readonly name: string;
+  readonly protocol: string;
+  /** Raw code on the wire beside its name (function code, service id, type id). */
+  readonly code: number;
+  readonly access: AccessClass;
+  readonly tsMicros: number;
+  /** Unit / slave / station id where the protocol has one. */
+  readonly unit?: number;
+  /** First address and count of items addressed (registers, coils, points). */
+  readonly address?: number;
+  readonly quantity?: number;
+  /** Address space the range belongs to, e.g. `holding_register`, `coil`. */
+  readonly addressSpace?: string;
+  /** Values written (bounded), where the protocol carries them. */
+  readonly values?: readonly number[];
+  /** Set when the response was an exception/error; the protocol's code. */
+  readonly exception?: number;
+  /** True when a response was seen for this request. */
+  readonly responded: boolean;
+}
+
+/** Facts about the devices at either end of a flow, learnt from the bytes. */
+export type AssetFact =
+  | {
+      readonly kind: 'name';
+      readonly name: string;
+      /** Where it came from: `dhcp`, `dns`, `nbns`, `lldp`, or a protocol name. */
+      readonly source: string;
+      /** Which address the name belongs to: an IPv4/IPv6 text address or a MAC number. */
+      readonly ip?: string;
+      readonly mac?: number;
+    }
+  | {
+      readonly kind: 'identity';
+      /** The side of the flow the identity belongs to (0 = client, 1 = server). */
+      readonly side: Direction;
+      readonly protocol: string;
+      readonly vendor?: string;
+      readonly product?: string;
+      readonly productCode?: string;
+      readonly model?: string;
+      readonly firmware?: string;
+      readonly serial?: string;
+      readonly extra?: Readonly<Record<string, string>>;
+    }
+  | {
+      readonly kind: 'dhcp';
+      readonly mac: number;
+      readonly hostname?: string;
+      readonly vendorClass?: string;
+      readonly parameterRequestList?: readonly number[];
+      readonly requestedIp?: string;
+      readonly assignedIp?: string;
+    };
+
+export interface AnalyzerContext {
+  operation(op: OperationEvent): void;
+  fact(fact: AssetFact): void;
+  /** A recoverable oddity on an otherwise valid record ("weird"); code like `modbus.bad_length`. */
+  anomaly(code: string): void;
+  /** The first complete valid PDU: the flow is this protocol. */
+  confirm(): void;
+  /** These bytes are not this protocol: the analyzer is detached from the flow. */
+  violate(code: string): void;
+}
+
+export interface StreamAnalyzer {
+  /**
+   * Ordered bytes for one direction (TCP) or one datagram (UDP). The bytes are only valid during
+   * the call: an analyzer that keeps any of them must copy.
+   */
+  data(dir: Direction, bytes: Uint8Array, tsMicros: number): void;
+  /** Bytes were lost in this direction (capture drop or buffer bound); resynchronise. */
+  gap(dir: Direction, lostBytes: number): void;
+  /** The flow ended or was evicted: flush pending state (unanswered requests). */
+  end(): void;
+}
+
+export interface ProtocolDefinition {
+  readonly name: string;
+  readonly transport: 'tcp' | 'udp';
+  /** Well-known server ports; they only suggest. A flow is confirmed by a valid PDU. */
+  readonly ports: readonly number[];
+  /** Cheap check on the first bytes a client sent; false means "not mine". */
+  readonly probe?: (bytes: Uint8Array, dir: Direction) => boolean;
+  readonly createAnalyzer: (ctx: AnalyzerContext) => StreamAnalyzer;
+}
+
+export function defineProtocol(def: ProtocolDefinition): ProtocolDefinition {
+  return Object.freeze(def);
+}
