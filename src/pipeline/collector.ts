@@ -1,0 +1,288 @@
+// Everything the packet path learns, aggregated per address, MAC, communication and fact, before the
+// model resolves addresses into assets. Every table is bounded; what a bound drops is counted.
+
+import type { AccessClass, AssetFact, OperationEvent } from '../protocols/_core/types.ts';
+
+export interface OpAgg {
+  code: number;
+  access: AccessClass;
+  count: number;
+  responses: number;
+  exceptions: number;
+  exceptionCodes: Map<number, number> | null;
+  units: Set<number> | null;
+  /** addressSpace → list of [first, last] ranges, merged lazily at output. */
+  ranges: Map<string, [number, number][]> | null;
+  firstTs: number;
+  lastTs: number;
+}
+
+export interface CommAgg {
+  /** Endpoint keys: `ip:<addr>` or `mac:<number>`. */
+  client: string;
+  server: string;
+  transport: 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'ip' | 'ethernet';
+  port: number;
+  protocol: string;
+  confirmed: boolean;
+  vlans: Set<number>;
+  flows: number;
+  pkts0: number;
+  pkts1: number;
+  bytes0: number;
+  bytes1: number;
+  firstTs: number;
+  lastTs: number;
+  ops: Map<string, OpAgg>;
+}
+
+/** What was seen of one IP address. */
+export interface IpAgg {
+  ip: string;
+  /** Source MACs this IP was seen with (as IP source), with packet counts. */
+  macs: Map<number, number>;
+  vlans: Set<number>;
+  firstTs: number;
+  lastTs: number;
+  packets: number;
+  bytes: number;
+}
+
+/** What was seen of one MAC address at layer 2. */
+export interface MacAgg {
+  mac: number;
+  /** IPs this MAC announced for itself in ARP (sender protocol address). */
+  arpIps: Set<string>;
+  /** IPs seen as source behind this MAC (routed traffic makes this large). */
+  srcIps: Set<string>;
+  vlans: Set<number>;
+  firstTs: number;
+  lastTs: number;
+  /** Frames/bytes that were not IP (ARP, LLDP, Profinet...) sent by this MAC. */
+  l2Packets: number;
+  l2Bytes: number;
+  /** Frames/bytes of IP traffic sent or received with this MAC. */
+  ipPackets: number;
+  ipBytes: number;
+}
+
+export interface LldpInfo {
+  systemName?: string;
+  systemDescription?: string;
+  capabilities?: string[];
+  managementAddresses?: string[];
+  portId?: string;
+  chassisId?: string;
+}
+
+export interface IdentityFact {
+  endpoint: string;
+  fact: Extract<AssetFact, { kind: 'identity' }>;
+}
+
+export class Collector {
+  readonly ips = new Map<string, IpAgg>();
+  readonly macs = new Map<number, MacAgg>();
+  readonly comms = new Map<string, CommAgg>();
+  /** endpoint key → name → source */
+  readonly names = new Map<string, Map<string, string>>();
+  readonly identities: IdentityFact[] = [];
+  readonly dhcp = new Map<number, { hostname?: string; vendorClass?: string; parameterRequestList?: number[] }>();
+  readonly lldp = new Map<number, LldpInfo>();
+  readonly anomalies = new Map<string, number>();
+  readonly protocolPackets = new Map<string, { packets: number; bytes: number }>();
+  commsDropped = 0;
+  addressesDropped = 0;
+  readonly maxComms: number;
+  readonly maxAddresses: number;
+  readonly maxNames: number;
+  readonly maxOps: number;
+
+  constructor(limits: { maxCommunications: number; maxAssets: number; maxNamesPerAsset: number; maxOperationsPerCommunication: number }) {
+    this.maxComms = limits.maxCommunications;
+    this.maxAddresses = limits.maxAssets;
+    this.maxNames = limits.maxNamesPerAsset;
+    this.maxOps = limits.maxOperationsPerCommunication;
+  }
+
+  anomaly(code: string, n = 1): void {
+    this.anomalies.set(code, (this.anomalies.get(code) ?? 0) + n);
+  }
+
+  countProtocol(name: string, packets: number, bytes: number): void {
+    const p = this.protocolPackets.get(name);
+    if (p === undefined) this.protocolPackets.set(name, { packets, bytes });
+    else {
+      p.packets += packets;
+      p.bytes += bytes;
+    }
+  }
+
+  ip(ip: string, ts: number): IpAgg | null {
+    let a = this.ips.get(ip);
+    if (a === undefined) {
+      if (this.ips.size + this.macs.size >= this.maxAddresses) {
+        this.addressesDropped++;
+        return null;
+      }
+      a = { ip, macs: new Map(), vlans: new Set(), firstTs: ts, lastTs: ts, packets: 0, bytes: 0 };
+      this.ips.set(ip, a);
+    }
+    return a;
+  }
+
+  mac(mac: number, ts: number): MacAgg | null {
+    let m = this.macs.get(mac);
+    if (m === undefined) {
+      if (this.ips.size + this.macs.size >= this.maxAddresses) {
+        this.addressesDropped++;
+        return null;
+      }
+      m = { mac, arpIps: new Set(), srcIps: new Set(), vlans: new Set(), firstTs: ts, lastTs: ts, l2Packets: 0, l2Bytes: 0, ipPackets: 0, ipBytes: 0 };
+      this.macs.set(mac, m);
+    }
+    if (ts < m.firstTs) m.firstTs = ts;
+    if (ts > m.lastTs) m.lastTs = ts;
+    return m;
+  }
+
+  name(endpoint: string, name: string, source: string): void {
+    const clean = name.trim();
+    if (clean === '' || clean.length > 255) return;
+    let n = this.names.get(endpoint);
+    if (n === undefined) {
+      n = new Map();
+      this.names.set(endpoint, n);
+    }
+    if (!n.has(clean) && n.size < this.maxNames) n.set(clean, source);
+  }
+
+  comm(
+    client: string,
+    server: string,
+    transport: CommAgg['transport'],
+    port: number,
+    protocol: string,
+    confirmed: boolean,
+    ts: number,
+  ): CommAgg | null {
+    const key = `${client}|${server}|${transport}|${port}|${protocol}`;
+    let c = this.comms.get(key);
+    if (c === undefined) {
+      if (this.comms.size >= this.maxComms) {
+        this.commsDropped++;
+        return null;
+      }
+      c = { client, server, transport, port, protocol, confirmed, vlans: new Set(), flows: 0, pkts0: 0, pkts1: 0, bytes0: 0, bytes1: 0, firstTs: ts, lastTs: ts, ops: new Map() };
+      this.comms.set(key, c);
+    }
+    if (confirmed) c.confirmed = true;
+    return c;
+  }
+
+  /** Adds one operation (request) to a per-flow or per-communication operation table. */
+  addOperation(ops: Map<string, OpAgg>, op: OperationEvent): void {
+    let a = ops.get(op.name);
+    if (a === undefined) {
+      if (ops.size >= this.maxOps) {
+        this.anomaly('operations.table_full');
+        return;
+      }
+      a = { code: op.code, access: op.access, count: 0, responses: 0, exceptions: 0, exceptionCodes: null, units: null, ranges: null, firstTs: op.tsMicros, lastTs: op.tsMicros };
+      ops.set(op.name, a);
+    }
+    a.count++;
+    if (op.responded) a.responses++;
+    if (op.exception !== undefined) {
+      a.exceptions++;
+      a.exceptionCodes ??= new Map();
+      a.exceptionCodes.set(op.exception, (a.exceptionCodes.get(op.exception) ?? 0) + 1);
+    }
+    if (op.unit !== undefined) {
+      a.units ??= new Set();
+      if (a.units.size < 256) a.units.add(op.unit);
+    }
+    if (op.address !== undefined && op.quantity !== undefined && op.quantity > 0) {
+      a.ranges ??= new Map();
+      const space = op.addressSpace ?? 'address';
+      let list = a.ranges.get(space);
+      if (list === undefined) {
+        list = [];
+        a.ranges.set(space, list);
+      }
+      addRange(list, op.address, op.address + op.quantity - 1);
+    }
+    if (op.tsMicros < a.firstTs) a.firstTs = op.tsMicros;
+    if (op.tsMicros > a.lastTs) a.lastTs = op.tsMicros;
+  }
+
+  mergeOps(into: Map<string, OpAgg>, from: Map<string, OpAgg>): void {
+    for (const [name, f] of from) {
+      const a = into.get(name);
+      if (a === undefined) {
+        if (into.size >= this.maxOps) {
+          this.anomaly('operations.table_full');
+          continue;
+        }
+        into.set(name, f);
+        continue;
+      }
+      a.count += f.count;
+      a.responses += f.responses;
+      a.exceptions += f.exceptions;
+      if (f.exceptionCodes !== null) {
+        a.exceptionCodes ??= new Map();
+        for (const [k, v] of f.exceptionCodes) a.exceptionCodes.set(k, (a.exceptionCodes.get(k) ?? 0) + v);
+      }
+      if (f.units !== null) {
+        a.units ??= new Set();
+        for (const u of f.units) if (a.units.size < 256) a.units.add(u);
+      }
+      if (f.ranges !== null) {
+        a.ranges ??= new Map();
+        for (const [space, list] of f.ranges) {
+          let l = a.ranges.get(space);
+          if (l === undefined) {
+            l = [];
+            a.ranges.set(space, l);
+          }
+          for (const [lo, hi] of list) addRange(l, lo, hi);
+        }
+      }
+      a.firstTs = Math.min(a.firstTs, f.firstTs);
+      a.lastTs = Math.max(a.lastTs, f.lastTs);
+    }
+  }
+}
+
+/** Ranges kept per address space; past this, the nearest neighbours are merged. */
+const MAX_RANGES = 64;
+
+/** Adds [lo, hi] to a sorted list of disjoint ranges, merging overlapping and adjacent ones. */
+export function addRange(list: [number, number][], lo: number, hi: number): void {
+  // Fast path: polling repeats the same range.
+  for (const r of list) if (r[0] <= lo && hi <= r[1]) return;
+  list.push([lo, hi]);
+  list.sort((a, b) => a[0] - b[0]);
+  let w = 0;
+  for (let i = 1; i < list.length; i++) {
+    const cur = list[w]!;
+    const nx = list[i]!;
+    if (nx[0] <= cur[1] + 1) cur[1] = Math.max(cur[1], nx[1]);
+    else list[++w] = nx;
+  }
+  list.length = w + 1;
+  while (list.length > MAX_RANGES) {
+    let best = 0;
+    let bestGap = Infinity;
+    for (let i = 0; i + 1 < list.length; i++) {
+      const gap = list[i + 1]![0] - list[i]![1];
+      if (gap < bestGap) {
+        bestGap = gap;
+        best = i;
+      }
+    }
+    list[best]![1] = list[best + 1]![1];
+    list.splice(best + 1, 1);
+  }
+}

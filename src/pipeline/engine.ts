@@ -1,0 +1,422 @@
+// The packet path: frames → L2–L4 decode → flow table + TCP reordering → protocol analyzers, and the
+// layer-2 protocols that never reach IP (ARP, LLDP, Profinet, GOOSE...). Allocation-free per packet
+// on the common path; everything learnt goes to the Collector.
+
+import type { PacketBatch } from '../capture/types.ts';
+import type { Limits } from '../core/limits.ts';
+import { formatIpv4, formatIpv6, formatMac } from '../core/text.ts';
+import type { AssetFact, ProtocolDefinition } from '../protocols/_core/types.ts';
+import { decodeArp } from '../protocols/arp/decode.ts';
+import { etherTypeName, ipProtocolName } from '../protocols/ethertypes.ts';
+import { decodeFrame, decodeTransport } from '../protocols/link/decode.ts';
+import { IpReassembler } from '../protocols/link/ip-reassembly.ts';
+import { FRAME, PacketView, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../protocols/link/packet.ts';
+import { decodeLldp } from '../protocols/lldp/decode.ts';
+import { Collector } from './collector.ts';
+import { buildRegistry, type Flow, FlowTable, senderIsServer, TRANSPORT_TCP, TRANSPORT_UDP } from './flows.ts';
+
+const ETH_IPV4 = 0x0800;
+const ETH_IPV6 = 0x86dd;
+const ETH_ARP = 0x0806;
+const ETH_LLDP = 0x88cc;
+const BROADCAST_MAC = 0xffffffffffff;
+/** First IPv6 address id; IPv4 addresses use their 32-bit value below it. */
+const IPV6_BASE = 0x100000000;
+
+export interface EngineOptions {
+  limits: Limits;
+  protocols: readonly ProtocolDefinition[];
+}
+
+function isGroupMac(mac: number): boolean {
+  // The I/G bit is the least significant bit of the first octet.
+  return mac >= 0 && Math.floor(mac / 0x10000000000) % 2 === 1;
+}
+
+export class Engine {
+  readonly collector: Collector;
+  readonly flows: FlowTable;
+  readonly reassembler: IpReassembler;
+  readonly linkTypePackets = new Map<number, number>();
+  packets = 0;
+  bytes = 0;
+  firstTs = Infinity;
+  lastTs = -Infinity;
+  private readonly pv = new PacketView();
+  private readonly ipv6Ids = new Map<string, number>();
+  private readonly ipv6Text: string[] = [];
+  private readonly limits: Limits;
+  /** Fragments waiting per datagram key: frames and wire bytes, credited to the flow on completion. */
+  private readonly fragFrames = new Map<string, { frames: number; bytes: number }>();
+
+  constructor(opts: EngineOptions) {
+    this.limits = opts.limits;
+    this.collector = new Collector(opts.limits);
+    this.flows = new FlowTable(opts.limits, this.collector, buildRegistry(opts.protocols), (f) => this.flowEnded(f), (f, fact) => this.flowFact(f, fact));
+    this.reassembler = new IpReassembler({
+      maxDatagrams: opts.limits.ipFragMaxDatagrams,
+      maxBytes: opts.limits.ipFragMaxBytes,
+      timeoutMicros: opts.limits.ipFragTimeoutMicros,
+    });
+  }
+
+  batch(b: PacketBatch): void {
+    const { data, offset, capLen, origLen, tsMicros, linkType } = b;
+    for (let i = 0; i < b.count; i++) this.packet(data, offset[i]!, capLen[i]!, origLen[i]!, tsMicros[i]!, linkType[i]!);
+  }
+
+  packet(buf: Uint8Array, off: number, capLen: number, wireLen: number, ts: number, linkType: number): void {
+    this.packets++;
+    this.bytes += wireLen;
+    if (ts < this.firstTs) this.firstTs = ts;
+    if (ts > this.lastTs) this.lastTs = ts;
+    this.linkTypePackets.set(linkType, (this.linkTypePackets.get(linkType) ?? 0) + 1);
+    if ((this.packets & 0x3fff) === 0) this.flows.maybeSweep(ts);
+    const p = this.pv;
+    decodeFrame(buf, off, capLen, linkType, p);
+    const st = p.status;
+    if (st === FRAME.unsupportedLink) return;
+    if (st === FRAME.malformed) {
+      this.collector.anomaly(p.anomaly ?? 'frame.malformed');
+      // A frame cut inside L3/L4 still tells which MAC sent it.
+      if (p.srcMac >= 0 && !isGroupMac(p.srcMac)) this.l2Seen(p.srcMac, p.vlan, ts, wireLen, false);
+      return;
+    }
+    const et = p.etherType;
+    if (et !== ETH_IPV4 && et !== ETH_IPV6) {
+      this.l2Frame(buf, p, ts, wireLen);
+      return;
+    }
+    if (st === FRAME.fragment) {
+      if (!this.fragment(buf, p, ts, wireLen)) return;
+    }
+    this.ipPacket(buf, p, ts, wireLen);
+  }
+
+  /** Feeds a fragment; returns true (with `pv` now describing the whole datagram) when it completed one. */
+  private fragment(buf: Uint8Array, p: PacketView, ts: number, wireLen: number): boolean {
+    const src = p.ipVersion === 4 ? String(p.srcIp) : formatIpv6(buf, p.srcIp6Offset);
+    const dst = p.ipVersion === 4 ? String(p.dstIp) : formatIpv6(buf, p.dstIp6Offset);
+    const key = `${p.ipVersion}|${src}|${dst}|${p.ipId}|${p.ipProto}`;
+    let meta = this.fragFrames.get(key);
+    if (meta === undefined) {
+      if (this.fragFrames.size >= this.limits.ipFragMaxDatagrams * 2) this.fragFrames.clear();
+      meta = { frames: 0, bytes: 0 };
+      this.fragFrames.set(key, meta);
+    }
+    meta.frames++;
+    meta.bytes += wireLen;
+    const whole = this.reassembler.add(key, p.fragOffset, p.moreFragments, buf.subarray(p.l4Offset, p.l4End), ts);
+    if (whole === null) return false;
+    this.fragFrames.delete(key);
+    this.collector.anomaly('ip.fragmented_datagram');
+    // Re-point the view at the reassembled datagram; addresses stay as decoded from this fragment.
+    const proto = p.ipProto;
+    p.status = FRAME.ok;
+    decodeTransport(whole, 0, whole.length, proto, p);
+    if (p.status !== FRAME.ok) {
+      this.collector.anomaly(p.anomaly ?? 'ip.bad_reassembled_datagram');
+      return false;
+    }
+    this.pendingFragFrames = meta.frames - 1;
+    this.pendingFragBytes = meta.bytes - wireLen;
+    this.reassembledBuf = whole;
+    return true;
+  }
+
+  private pendingFragFrames = 0;
+  private pendingFragBytes = 0;
+  private reassembledBuf: Uint8Array | null = null;
+
+  private addrId(buf: Uint8Array, p: PacketView, src: boolean): number {
+    if (p.ipVersion === 4) return src ? p.srcIp : p.dstIp;
+    const o = src ? p.srcIp6Offset : p.dstIp6Offset;
+    const text = formatIpv6(buf, o);
+    let id = this.ipv6Ids.get(text);
+    if (id === undefined) {
+      id = IPV6_BASE + this.ipv6Text.length;
+      this.ipv6Ids.set(text, id);
+      this.ipv6Text.push(text);
+    }
+    return id;
+  }
+
+  private addrText(id: number): string {
+    return id >= IPV6_BASE ? this.ipv6Text[id - IPV6_BASE]! : formatIpv4(id);
+  }
+
+  private isGroupAddr(id: number, mac: number): boolean {
+    if (mac >= 0 && isGroupMac(mac)) return true;
+    if (id >= IPV6_BASE) return this.ipv6Text[id - IPV6_BASE]!.startsWith('ff');
+    return id >= 0xe0000000; // 224.0.0.0/4 multicast, 240/4 reserved and 255.255.255.255
+  }
+
+  private endpointKey(id: number, mac: number, group: boolean): string {
+    if (group) return `group:${this.addrText(id)}`;
+    if (id === 0 && mac >= 0) return `mac:${formatMac(mac)}`; // 0.0.0.0: a DHCP client without an address
+    return `ip:${this.addrText(id)}`;
+  }
+
+  private ipPacket(buf: Uint8Array, p: PacketView, ts: number, wireLen: number): void {
+    let frames = 1;
+    let bytes = wireLen;
+    let payloadBuf = buf;
+    if (this.reassembledBuf !== null) {
+      payloadBuf = this.reassembledBuf;
+      frames += this.pendingFragFrames;
+      bytes += this.pendingFragBytes;
+      this.reassembledBuf = null;
+    }
+    const proto = p.ipProto;
+    const isTcp = proto === TRANSPORT_TCP;
+    const ported = isTcp || proto === TRANSPORT_UDP;
+    const src = this.addrId(buf, p, true);
+    const dst = this.addrId(buf, p, false);
+    const sport = ported ? p.srcPort : 0;
+    const dport = ported ? p.dstPort : 0;
+    let f = this.flows.lookup(src, dst, sport, dport, proto);
+    const flags = p.tcpFlags;
+    if (f !== null && isTcp && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && (f.rst || f.fin0 || f.fin1 || f.pkts0 + f.pkts1 > 3)) {
+      // A new connection reusing the 4-tuple of one that ended.
+      this.flows.end(f);
+      f = null;
+    }
+    if (f === null) f = this.newFlow(buf, p, src, dst, sport, dport, proto, ts);
+    const senderIsA = src === f.kA && sport === f.pA;
+    const dir = senderIsA === f.clientIsA ? 0 : 1;
+    f.lastTs = ts;
+    if (dir === 0) {
+      f.pkts0 += frames;
+      f.bytes0 += bytes;
+      if (f.cMac < 0) f.cMac = p.srcMac;
+    } else {
+      f.pkts1 += frames;
+      f.bytes1 += bytes;
+      if (f.sMac < 0) f.sMac = p.srcMac;
+    }
+    if (isTcp) {
+      if ((flags & TCP_RST) !== 0) f.rst = true;
+      if ((flags & TCP_FIN) !== 0) {
+        if (dir === 0) f.fin0 = true;
+        else f.fin1 = true;
+      }
+      if (f.def === null || f.violated) return;
+      const plen = p.payloadLength;
+      if ((flags & TCP_SYN) !== 0) {
+        if (f.streams === null) f.startAnalyzer();
+        f.streams?.[dir].syn(p.tcpSeq);
+      }
+      if (plen > 0) {
+        if (f.streams === null) f.startAnalyzer();
+        f.streams?.[dir].segment(p.tcpSeq, payloadBuf.subarray(p.payloadOffset, p.payloadOffset + plen), ts);
+      }
+    } else if (proto === TRANSPORT_UDP) {
+      if (f.def === null || f.violated) return;
+      const a = f.analyzer ?? f.startAnalyzer();
+      a?.data(dir, payloadBuf.subarray(p.payloadOffset, p.payloadOffset + p.payloadLength), ts);
+    }
+  }
+
+  private newFlow(buf: Uint8Array, p: PacketView, src: number, dst: number, sport: number, dport: number, proto: number, ts: number): Flow {
+    const dstGroup = this.isGroupAddr(dst, p.dstMac);
+    let senderIsClient = true;
+    if (dstGroup) senderIsClient = true;
+    else if (proto === TRANSPORT_TCP) {
+      const fl = p.tcpFlags;
+      if ((fl & (TCP_SYN | TCP_ACK)) === TCP_SYN) senderIsClient = true;
+      else if ((fl & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK)) senderIsClient = false;
+      else senderIsClient = !senderIsServer('tcp', sport, dport, (port) => this.flows.registry.tcp.has(port));
+    } else if (proto === TRANSPORT_UDP) {
+      senderIsClient = !senderIsServer('udp', sport, dport, (port) => this.flows.registry.udp.has(port));
+    } else if (proto === 1 || proto === 58) {
+      // Echo replies, unreachables and other errors come from the side that was addressed.
+      const t = p.icmpType;
+      const isReply = proto === 1 ? t === 0 || t === 3 || t === 11 || t === 14 : t === 129 || t < 128;
+      senderIsClient = !isReply;
+    }
+    const srcKey = this.endpointKey(src, p.srcMac, false);
+    const dstKey = this.endpointKey(dst, p.dstMac, dstGroup);
+    const srcIp = this.addrText(src);
+    const dstIp = this.addrText(dst);
+    void buf;
+    const ends = senderIsClient
+      ? { cKey: srcKey, sKey: dstKey, cIp: srcIp, sIp: dstIp }
+      : { cKey: dstKey, sKey: srcKey, cIp: dstIp, sIp: srcIp };
+    return this.flows.create(src, dst, sport, dport, proto, senderIsClient, ends, p.vlan, ts);
+  }
+
+  private flowEnded(f: Flow): void {
+    if (f.streams !== null) {
+      f.streams[0].flush();
+      f.streams[1]?.flush();
+    }
+    f.analyzer?.end();
+    const c = this.collector;
+    const { name, confirmed } = f.protocolName();
+    const transport =
+      f.proto === TRANSPORT_TCP ? 'tcp' : f.proto === TRANSPORT_UDP ? 'udp' : f.proto === 1 ? 'icmp' : f.proto === 58 ? 'icmpv6' : 'ip';
+    const port = transport === 'tcp' || transport === 'udp' ? f.sPort : transport === 'ip' ? f.proto : 0;
+    const protocol = transport === 'ip' ? ipProtocolName(f.proto) : transport === 'icmp' || transport === 'icmpv6' ? transport : name;
+    const comm = c.comm(f.cKey, f.sKey, transport, port, protocol, confirmed, f.firstTs);
+    const pkts = f.pkts0 + f.pkts1;
+    const bytes = f.bytes0 + f.bytes1;
+    if (comm !== null) {
+      comm.flows++;
+      comm.pkts0 += f.pkts0;
+      comm.pkts1 += f.pkts1;
+      comm.bytes0 += f.bytes0;
+      comm.bytes1 += f.bytes1;
+      if (f.firstTs < comm.firstTs) comm.firstTs = f.firstTs;
+      if (f.lastTs > comm.lastTs) comm.lastTs = f.lastTs;
+      if (f.vlan >= 0) comm.vlans.add(f.vlan);
+      if (f.ops !== null) c.mergeOps(comm.ops, f.ops);
+    }
+    c.countProtocol(protocol, pkts, bytes);
+    this.ipSeen(f.cKey, f.cIp, f.cMac, f.pkts0, pkts, bytes, f, f.pkts0 > 0);
+    this.ipSeen(f.sKey, f.sIp, f.sMac, f.pkts1, pkts, bytes, f, f.pkts1 > 0);
+  }
+
+  private ipSeen(key: string, ip: string, mac: number, sent: number, pkts: number, bytes: number, f: Flow, sentSomething: boolean): void {
+    if (!key.startsWith('ip:')) {
+      if (key.startsWith('mac:') && mac >= 0) this.l2Count(mac, f.vlan, f.firstTs, f.lastTs, pkts, bytes);
+      return;
+    }
+    const a = this.collector.ip(ip, f.firstTs);
+    if (a === null) return;
+    a.packets += pkts;
+    a.bytes += bytes;
+    if (f.firstTs < a.firstTs) a.firstTs = f.firstTs;
+    if (f.lastTs > a.lastTs) a.lastTs = f.lastTs;
+    if (f.vlan >= 0) a.vlans.add(f.vlan);
+    if (mac >= 0 && sentSomething && !isGroupMac(mac)) {
+      a.macs.set(mac, (a.macs.get(mac) ?? 0) + sent);
+      const m = this.collector.mac(mac, f.firstTs);
+      if (m !== null) {
+        m.lastTs = Math.max(m.lastTs, f.lastTs);
+        if (m.srcIps.size < 4096) m.srcIps.add(ip);
+        m.ipPackets += pkts;
+        m.ipBytes += bytes;
+        if (f.vlan >= 0) m.vlans.add(f.vlan);
+      }
+    }
+  }
+
+  private l2Count(mac: number, vlan: number, first: number, last: number, pkts: number, bytes: number): void {
+    const m = this.collector.mac(mac, first);
+    if (m === null) return;
+    m.lastTs = Math.max(m.lastTs, last);
+    m.l2Packets += pkts;
+    m.l2Bytes += bytes;
+    if (vlan >= 0) m.vlans.add(vlan);
+  }
+
+  private l2Seen(mac: number, vlan: number, ts: number, bytes: number, count: boolean): void {
+    const m = this.collector.mac(mac, ts);
+    if (m === null) return;
+    if (count) {
+      m.l2Packets++;
+      m.l2Bytes += bytes;
+    }
+    if (vlan >= 0) m.vlans.add(vlan);
+  }
+
+  private l2Frame(buf: Uint8Array, p: PacketView, ts: number, wireLen: number): void {
+    const et = p.etherType;
+    const name = et === 0 ? 'llc' : etherTypeName(et);
+    this.collector.countProtocol(name, 1, wireLen);
+    const src = p.srcMac;
+    if (src >= 0 && !isGroupMac(src)) this.l2Seen(src, p.vlan, ts, wireLen, true);
+    const payload = buf.subarray(p.l3Offset, p.l3End);
+    if (et === ETH_ARP) {
+      const r = decodeArp(payload);
+      if (r.kind !== 'ok') {
+        this.collector.anomaly(r.kind === 'malformed' ? r.code : 'arp.truncated');
+        return;
+      }
+      const arp = r.value;
+      if (arp.senderIp !== '0.0.0.0' && !isGroupMac(arp.senderMac)) {
+        const m = this.collector.mac(arp.senderMac, ts);
+        if (m !== null && m.arpIps.size < 64) m.arpIps.add(arp.senderIp);
+      }
+      return;
+    }
+    if (et === ETH_LLDP) {
+      const r = decodeLldp(payload);
+      if (r.kind !== 'ok') {
+        this.collector.anomaly(r.kind === 'malformed' ? r.code : 'lldp.truncated');
+        return;
+      }
+      this.lldpSeen(src, r.value);
+      return;
+    }
+    // Other layer-2 protocols (Profinet, GOOSE, SV, PTP, EtherCAT...): a communication between MACs.
+    if (src < 0 || isGroupMac(src)) return;
+    const dst = p.dstMac;
+    const dstKey = dst === BROADCAST_MAC ? 'group:ff:ff:ff:ff:ff:ff' : isGroupMac(dst) ? `group:${formatMac(dst)}` : `mac:${formatMac(dst)}`;
+    const comm = this.collector.comm(`mac:${formatMac(src)}`, dstKey, 'ethernet', et, name, false, ts);
+    if (comm === null) return;
+    if (comm.flows === 0) comm.flows = 1;
+    comm.pkts0++;
+    comm.bytes0 += wireLen;
+    if (ts < comm.firstTs) comm.firstTs = ts;
+    if (ts > comm.lastTs) comm.lastTs = ts;
+    if (p.vlan >= 0) comm.vlans.add(p.vlan);
+    if (dst >= 0 && !isGroupMac(dst)) this.l2Seen(dst, p.vlan, ts, wireLen, false);
+  }
+
+  private lldpSeen(src: number, l: ReturnType<typeof decodeLldp> extends { kind: 'ok'; value: infer V } ? V : never): void {
+    if (src < 0) return;
+    const info = this.collector.lldp.get(src) ?? {};
+    if (l.systemName !== undefined) info.systemName = l.systemName;
+    if (l.systemDescription !== undefined) info.systemDescription = l.systemDescription;
+    if (l.enabledCapabilities !== undefined) info.capabilities = [...l.enabledCapabilities];
+    if (l.managementAddresses !== undefined && l.managementAddresses.length > 0) info.managementAddresses = l.managementAddresses.map((m) => m.address);
+    if (l.portId !== undefined) info.portId = l.portId.value;
+    if (l.chassisId !== undefined) info.chassisId = l.chassisId.value;
+    this.collector.lldp.set(src, info);
+    if (l.systemName !== undefined) this.collector.name(`mac:${formatMac(src)}`, l.systemName, 'lldp');
+  }
+
+  private flowFact(f: Flow, fact: AssetFact): void {
+    const c = this.collector;
+    switch (fact.kind) {
+      case 'name':
+        if (fact.ip !== undefined) c.name(`ip:${fact.ip}`, fact.name, fact.source);
+        else if (fact.mac !== undefined) c.name(`mac:${formatMac(fact.mac)}`, fact.name, fact.source);
+        return;
+      case 'identity':
+        if (c.identities.length < 10_000) c.identities.push({ endpoint: fact.side === 0 ? f.cKey : f.sKey, fact });
+        return;
+      case 'dhcp': {
+        const d = c.dhcp.get(fact.mac) ?? {};
+        if (fact.hostname !== undefined) {
+          d.hostname = fact.hostname;
+          c.name(`mac:${formatMac(fact.mac)}`, fact.hostname, 'dhcp');
+        }
+        if (fact.vendorClass !== undefined) d.vendorClass = fact.vendorClass;
+        if (fact.parameterRequestList !== undefined) d.parameterRequestList = [...fact.parameterRequestList];
+        c.dhcp.set(fact.mac, d);
+        if (c.dhcp.size > this.limits.maxAssets) c.dhcp.delete(fact.mac);
+        const ip = fact.assignedIp ?? fact.requestedIp;
+        if (fact.assignedIp !== undefined && ip !== undefined && ip !== '0.0.0.0') {
+          const m = c.mac(fact.mac, f.firstTs);
+          if (m !== null && m.arpIps.size < 64) m.arpIps.add(ip);
+        }
+        return;
+      }
+    }
+  }
+
+  /** Ends all flows and incomplete reassembly; call once at the end of input. */
+  finish(): void {
+    this.flows.endAll();
+    const left = this.reassembler.incomplete();
+    if (left > 0) this.collector.anomaly('ip.incomplete_fragments', left);
+    const rc = this.reassembler.counters;
+    if (rc.timedOut > 0) this.collector.anomaly('ip.fragment_timeout', rc.timedOut);
+    if (rc.overlaps > 0) this.collector.anomaly('ip.fragment_overlap', rc.overlaps);
+    if (rc.oversize > 0) this.collector.anomaly('ip.fragment_oversize', rc.oversize);
+    if (rc.evicted > 0) this.collector.anomaly('ip.fragment_evicted', rc.evicted);
+    if (this.flows.evicted > 0) this.collector.anomaly('flow.evicted', this.flows.evicted);
+  }
+}

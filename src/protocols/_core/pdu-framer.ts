@@ -1,0 +1,287 @@
+// Cuts an ordered byte stream (TcpStream's data/gap calls) into whole PDUs of a length-prefixed
+// protocol, and finds PDU boundaries again after a gap or a bad frame (DESIGN: stream framer).
+
+/**
+ * Reads a PDU header at the start of `bytes` (which may hold less than a header, or more than one
+ * PDU): the PDU's total length (> 0), 0 when more header bytes are needed, -1 when these bytes
+ * cannot start a PDU. It must be decided by the header alone: once it answers non-zero for some
+ * prefix, it gives the same answer for every longer prefix.
+ */
+export type FrameLength = (bytes: Uint8Array) => number;
+
+const REJECT = 0;
+const ACCEPT = 1;
+const UNDECIDED = 2;
+type Verdict = typeof REJECT | typeof ACCEPT | typeof UNDECIDED;
+
+/**
+ * Turns `data`/`gap` calls into `onPdu` calls, one per whole PDU.
+ *
+ * - PDUs lying inside one chunk are passed on as subarrays of it (no copy).
+ * - A PDU split across chunks is assembled in a buffer of `maxPdu` bytes (copy) and passed on whole.
+ * - A frame length above `maxPdu`, or a header still undecided after `maxPdu` bytes, is not a PDU.
+ * - In sync, bytes that are not a PDU start are reported once through `onViolation(streamOffset)`,
+ *   and the framer resynchronises.
+ *
+ * Resynchronisation (after `gap()` or a violation): the partial PDU is dropped and every later
+ * offset p is tried in order. p is accepted when a PDU of length L frames at p and either a second
+ * PDU frames at p + L, or p + L is exactly the end of the bytes received so far (senders usually
+ * write one PDU per segment, so a boundary there is evidence too). Candidates that cannot be
+ * decided yet (the PDU, or the header after it, runs past the bytes received) are held, copied, in a
+ * look-ahead window of 2 × maxPdu bytes and decided when more data comes; an earlier candidate is
+ * always decided before a later one is considered, so the result does not depend on how the data
+ * was cut, except through the "ends exactly" rule. No violation is reported while resynchronising.
+ */
+export class PduFramer {
+  /** PDUs delivered. */
+  pdus = 0;
+  /** Times the framer lost sync (gap or violation). */
+  resyncs = 0;
+  /** Stream bytes discarded while looking for a PDU start (lost gap bytes not included). */
+  skippedBytes = 0;
+
+  private readonly frame: FrameLength;
+  private readonly onPdu: (pdu: Uint8Array, tsMicros: number) => void;
+  private readonly onViolation: (offset: number) => void;
+  private readonly maxPdu: number;
+
+  /** Stream offset of the next byte `data` will receive (gaps included). */
+  private offset = 0;
+  private syncing = false;
+
+  // A PDU split across chunks; `need` stays 0 while its header is incomplete.
+  private partial: Uint8Array | null = null;
+  private have = 0;
+  private need = 0;
+  private partialStart = 0;
+
+  // Look-ahead window while resynchronising; allocated on first use.
+  private window: Uint8Array | null = null;
+  private windowLen = 0;
+  private windowStart = 0;
+
+  constructor(
+    frame: FrameLength,
+    onPdu: (pdu: Uint8Array, tsMicros: number) => void,
+    onViolation: (offset: number) => void,
+    maxPdu: number,
+  ) {
+    if (!Number.isInteger(maxPdu) || maxPdu < 1) throw new RangeError(`maxPdu must be a positive integer`);
+    this.frame = frame;
+    this.onPdu = onPdu;
+    this.onViolation = onViolation;
+    this.maxPdu = maxPdu;
+  }
+
+  /** True while looking for a PDU boundary after a gap or a violation. */
+  get resynchronising(): boolean {
+    return this.syncing;
+  }
+
+  /** Bytes held across calls (a partial PDU or undecided look-ahead). */
+  get bufferedBytes(): number {
+    return this.have + this.windowLen;
+  }
+
+  /** The next bytes of the stream; only read during the call. */
+  data(bytes: Uint8Array, tsMicros: number): void {
+    const base = this.offset;
+    this.offset += bytes.length;
+    if (bytes.length === 0) return;
+    if (this.syncing) this.resync(bytes, 0, tsMicros, base);
+    else this.framed(bytes, 0, tsMicros, base);
+  }
+
+  /** `lostBytes` bytes of the stream are missing: drop what was held and resynchronise. */
+  gap(lostBytes: number): void {
+    this.offset += lostBytes;
+    this.skippedBytes += this.have + this.windowLen;
+    this.have = 0;
+    this.need = 0;
+    this.windowLen = 0;
+    if (!this.syncing) {
+      this.syncing = true;
+      this.resyncs++;
+    }
+  }
+
+  /** In sync: deliver PDUs from bytes[pos..]; `base` is the stream offset of bytes[0]. */
+  private framed(bytes: Uint8Array, pos: number, ts: number, base: number): void {
+    const end = bytes.length;
+    if (this.have > 0) {
+      pos = this.complete(bytes, pos, ts, base);
+      if (pos < 0) return;
+    }
+    const max = this.maxPdu;
+    while (pos < end) {
+      const len = this.frame(pos === 0 ? bytes : bytes.subarray(pos));
+      if (len > 0 && len <= max) {
+        if (pos + len <= end) {
+          this.pdus++;
+          this.onPdu(bytes.subarray(pos, pos + len), ts);
+          pos += len;
+          continue;
+        }
+        this.keep(bytes, pos, len, base);
+        return;
+      }
+      if (len === 0 && end - pos < max) {
+        this.keep(bytes, pos, 0, base);
+        return;
+      }
+      this.lose(base + pos);
+      this.skippedBytes++;
+      this.resync(bytes, pos + 1, ts, base);
+      return;
+    }
+  }
+
+  /** Copies the start of a PDU that runs past the chunk. */
+  private keep(bytes: Uint8Array, pos: number, need: number, base: number): void {
+    const buf = (this.partial ??= new Uint8Array(this.maxPdu));
+    buf.set(bytes.subarray(pos), 0);
+    this.have = bytes.length - pos;
+    this.need = need;
+    this.partialStart = base + pos;
+  }
+
+  /** Continues a partial PDU; returns where framing resumes in bytes, or -1 when bytes are used up. */
+  private complete(bytes: Uint8Array, pos: number, ts: number, base: number): number {
+    const buf = this.partial!;
+    const end = bytes.length;
+    const max = this.maxPdu;
+    if (this.need > 0) {
+      const n = Math.min(end - pos, this.need - this.have);
+      buf.set(bytes.subarray(pos, pos + n), this.have);
+      this.have += n;
+      if (this.have < this.need) return -1;
+      const len = this.need;
+      this.have = 0;
+      this.need = 0;
+      this.pdus++;
+      this.onPdu(buf.subarray(0, len), ts);
+      return pos + n;
+    }
+    // The header itself was split: add what fits and ask again.
+    const had = this.have;
+    const n = Math.min(end - pos, max - had);
+    buf.set(bytes.subarray(pos, pos + n), had);
+    const len = this.frame(buf.subarray(0, had + n));
+    if (len > 0 && len <= max) {
+      if (len <= had + n) {
+        this.have = 0;
+        this.pdus++;
+        this.onPdu(buf.subarray(0, len), ts);
+        return pos + Math.max(0, len - had);
+      }
+      this.have = had + n;
+      this.need = len;
+      return -1;
+    }
+    if (len === 0 && had + n < max) {
+      this.have = had + n;
+      return -1;
+    }
+    // Not a PDU after all: search again from the partial's second byte, then on into this chunk.
+    this.lose(this.partialStart);
+    this.skippedBytes++;
+    this.have = 0;
+    const win = this.ensureWindow();
+    win.set(buf.subarray(1, had), 0);
+    this.windowLen = had - 1;
+    this.windowStart = this.partialStart + 1;
+    if (pos < end) this.resync(bytes, pos, ts, base);
+    return -1;
+  }
+
+  private lose(offset: number): void {
+    this.syncing = true;
+    this.resyncs++;
+    this.onViolation(offset);
+  }
+
+  private ensureWindow(): Uint8Array {
+    return (this.window ??= new Uint8Array(2 * this.maxPdu));
+  }
+
+  /** Out of sync: look for a PDU boundary in the held window followed by bytes[pos..]. */
+  private resync(bytes: Uint8Array, pos: number, ts: number, base: number): void {
+    const end = bytes.length;
+    while (pos < end || this.windowLen > 0) {
+      if (this.windowLen === 0) {
+        // Nothing held: search the chunk in place.
+        const p = this.search(bytes, pos, end, true);
+        this.skippedBytes += p - pos;
+        if (this.found) {
+          this.syncing = false;
+          this.framed(bytes, p, ts, base);
+        } else if (p < end) {
+          const win = this.ensureWindow();
+          win.set(bytes.subarray(p), 0);
+          this.windowLen = end - p;
+          this.windowStart = base + p;
+        }
+        return;
+      }
+      // Append what fits to the held bytes and search them.
+      const win = this.ensureWindow();
+      const n = Math.min(end - pos, win.length - this.windowLen);
+      win.set(bytes.subarray(pos, pos + n), this.windowLen);
+      this.windowLen += n;
+      pos += n;
+      const held = this.windowLen;
+      const p = this.search(win, 0, held, pos === end);
+      this.skippedBytes += p;
+      if (this.found) {
+        // Frame the held bytes from p, then the rest of the chunk. The window is detached while
+        // it is framed, so a new loss of sync cannot write into the bytes being read.
+        this.syncing = false;
+        this.windowLen = 0;
+        this.window = null;
+        this.framed(win.subarray(0, held), p, ts, this.windowStart);
+        this.window ??= win;
+        if (pos < end) {
+          if (this.syncing) this.resync(bytes, pos, ts, base);
+          else this.framed(bytes, pos, ts, base);
+        }
+        return;
+      }
+      // Keep the undecided tail; when the window was full, p > 0, so this always makes progress.
+      win.copyWithin(0, p, held);
+      this.windowLen = held - p;
+      this.windowStart += p;
+      if (pos >= end) return;
+    }
+  }
+
+  private found = false;
+
+  /**
+   * First offset in [from, end) that is accepted (sets `found`) or undecided (clears it); `end`
+   * when every offset is rejected.
+   */
+  private search(bytes: Uint8Array, from: number, end: number, atDataEnd: boolean): number {
+    for (let p = from; p < end; p++) {
+      const v = this.judge(bytes, p, end, atDataEnd);
+      if (v === REJECT) continue;
+      this.found = v === ACCEPT;
+      return p;
+    }
+    this.found = false;
+    return end;
+  }
+
+  private judge(bytes: Uint8Array, p: number, end: number, atDataEnd: boolean): Verdict {
+    const max = this.maxPdu;
+    const len = this.frame(bytes.subarray(p, end));
+    if (len < 0 || len > max) return REJECT;
+    if (len === 0) return end - p >= max ? REJECT : UNDECIDED;
+    const q = p + len;
+    if (q > end) return UNDECIDED;
+    if (q === end) return atDataEnd ? ACCEPT : UNDECIDED;
+    const next = this.frame(bytes.subarray(q, end));
+    if (next > 0 && next <= max) return ACCEPT;
+    if (next === 0 && end - q < max) return UNDECIDED;
+    return REJECT;
+  }
+}
