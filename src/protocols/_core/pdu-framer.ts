@@ -59,6 +59,8 @@ export class PduFramer {
   private window: Uint8Array | null = null;
   private windowLen = 0;
   private windowStart = 0;
+  /** Set by `search`: whether the offset it returned was accepted. */
+  private found = false;
 
   constructor(
     frame: FrameLength,
@@ -87,9 +89,7 @@ export class PduFramer {
   data(bytes: Uint8Array, tsMicros: number): void {
     const base = this.offset;
     this.offset += bytes.length;
-    if (bytes.length === 0) return;
-    if (this.syncing) this.resync(bytes, 0, tsMicros, base);
-    else this.framed(bytes, 0, tsMicros, base);
+    if (bytes.length > 0) this.run(bytes, 0, tsMicros, base);
   }
 
   /** `lostBytes` bytes of the stream are missing: drop what was held and resynchronise. */
@@ -105,12 +105,20 @@ export class PduFramer {
     }
   }
 
-  /** In sync: deliver PDUs from bytes[pos..]; `base` is the stream offset of bytes[0]. */
-  private framed(bytes: Uint8Array, pos: number, ts: number, base: number): void {
+  /**
+   * Alternates between framing and searching over bytes[pos..]; `base` is the stream offset of
+   * bytes[0]. A loop rather than mutual recursion, so hostile input cannot grow the stack.
+   */
+  private run(bytes: Uint8Array, pos: number, ts: number, base: number): void {
+    while (pos >= 0) pos = this.syncing ? this.seek(bytes, pos, ts, base) : this.cut(bytes, pos, ts, base);
+  }
+
+  /** In sync: delivers PDUs; returns -1 when the bytes are used up, else where to search from. */
+  private cut(bytes: Uint8Array, pos: number, ts: number, base: number): number {
     const end = bytes.length;
     if (this.have > 0) {
-      pos = this.complete(bytes, pos, ts, base);
-      if (pos < 0) return;
+      pos = this.complete(bytes, pos, ts);
+      if (pos < 0 || this.syncing) return pos;
     }
     const max = this.maxPdu;
     while (pos < end) {
@@ -123,17 +131,17 @@ export class PduFramer {
           continue;
         }
         this.keep(bytes, pos, len, base);
-        return;
+        return -1;
       }
       if (len === 0 && end - pos < max) {
         this.keep(bytes, pos, 0, base);
-        return;
+        return -1;
       }
       this.lose(base + pos);
       this.skippedBytes++;
-      this.resync(bytes, pos + 1, ts, base);
-      return;
+      return pos + 1;
     }
+    return -1;
   }
 
   /** Copies the start of a PDU that runs past the chunk. */
@@ -145,8 +153,11 @@ export class PduFramer {
     this.partialStart = base + pos;
   }
 
-  /** Continues a partial PDU; returns where framing resumes in bytes, or -1 when bytes are used up. */
-  private complete(bytes: Uint8Array, pos: number, ts: number, base: number): number {
+  /**
+   * Continues a partial PDU with bytes[pos..]. Returns -1 when the bytes are used up, else where to
+   * go on (framing, or searching when the partial turned out not to be a PDU).
+   */
+  private complete(bytes: Uint8Array, pos: number, ts: number): number {
     const buf = this.partial!;
     const end = bytes.length;
     const max = this.maxPdu;
@@ -160,7 +171,7 @@ export class PduFramer {
       this.need = 0;
       this.pdus++;
       this.onPdu(buf.subarray(0, len), ts);
-      return pos + n;
+      return pos + n < end ? pos + n : -1;
     }
     // The header itself was split: add what fits and ask again.
     const had = this.have;
@@ -172,7 +183,8 @@ export class PduFramer {
         this.have = 0;
         this.pdus++;
         this.onPdu(buf.subarray(0, len), ts);
-        return pos + Math.max(0, len - had);
+        const resume = pos + Math.max(0, len - had);
+        return resume < end ? resume : -1;
       }
       this.have = had + n;
       this.need = len;
@@ -182,7 +194,7 @@ export class PduFramer {
       this.have = had + n;
       return -1;
     }
-    // Not a PDU after all: search again from the partial's second byte, then on into this chunk.
+    // Not a PDU after all: search again from the partial's second byte, then on into these bytes.
     this.lose(this.partialStart);
     this.skippedBytes++;
     this.have = 0;
@@ -190,8 +202,7 @@ export class PduFramer {
     win.set(buf.subarray(1, had), 0);
     this.windowLen = had - 1;
     this.windowStart = this.partialStart + 1;
-    if (pos < end) this.resync(bytes, pos, ts, base);
-    return -1;
+    return pos;
   }
 
   private lose(offset: number): void {
@@ -204,24 +215,28 @@ export class PduFramer {
     return (this.window ??= new Uint8Array(2 * this.maxPdu));
   }
 
-  /** Out of sync: look for a PDU boundary in the held window followed by bytes[pos..]. */
-  private resync(bytes: Uint8Array, pos: number, ts: number, base: number): void {
+  /**
+   * Out of sync: looks for a PDU boundary in the held window followed by bytes[pos..]. Returns -1
+   * when the bytes are used up (or held), else the offset in bytes where framing resumes.
+   */
+  private seek(bytes: Uint8Array, pos: number, ts: number, base: number): number {
     const end = bytes.length;
-    while (pos < end || this.windowLen > 0) {
+    for (;;) {
       if (this.windowLen === 0) {
-        // Nothing held: search the chunk in place.
+        // Nothing held: search the bytes in place.
+        if (pos >= end) return -1;
         const p = this.search(bytes, pos, end, true);
         this.skippedBytes += p - pos;
         if (this.found) {
           this.syncing = false;
-          this.framed(bytes, p, ts, base);
-        } else if (p < end) {
-          const win = this.ensureWindow();
-          win.set(bytes.subarray(p), 0);
+          return p;
+        }
+        if (p < end) {
+          this.ensureWindow().set(bytes.subarray(p), 0);
           this.windowLen = end - p;
           this.windowStart = base + p;
         }
-        return;
+        return -1;
       }
       // Append what fits to the held bytes and search them.
       const win = this.ensureWindow();
@@ -233,28 +248,23 @@ export class PduFramer {
       const p = this.search(win, 0, held, pos === end);
       this.skippedBytes += p;
       if (this.found) {
-        // Frame the held bytes from p, then the rest of the chunk. The window is detached while
-        // it is framed, so a new loss of sync cannot write into the bytes being read.
+        // Frame the held bytes from p, then go on with the rest. The window is detached meanwhile,
+        // so a new loss of sync cannot write into the bytes being read; that nested run only
+        // searches in place (its window starts empty), so nesting never goes deeper than one.
         this.syncing = false;
         this.windowLen = 0;
         this.window = null;
-        this.framed(win.subarray(0, held), p, ts, this.windowStart);
+        this.run(win.subarray(0, held), p, ts, this.windowStart);
         this.window ??= win;
-        if (pos < end) {
-          if (this.syncing) this.resync(bytes, pos, ts, base);
-          else this.framed(bytes, pos, ts, base);
-        }
-        return;
+        return pos < end ? pos : -1;
       }
       // Keep the undecided tail; when the window was full, p > 0, so this always makes progress.
       win.copyWithin(0, p, held);
       this.windowLen = held - p;
       this.windowStart += p;
-      if (pos >= end) return;
+      if (pos >= end) return -1;
     }
   }
-
-  private found = false;
 
   /**
    * First offset in [from, end) that is accepted (sets `found`) or undecided (clears it); `end`

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Installs what PlantGuard's development needs on a fresh machine: the pinned Node 24 (tools/node)
+# when the system Node is older than 22, and the npm dev dependencies from the lockfile.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. scripts/env.sh
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
