@@ -189,7 +189,8 @@ for (const s of sources) {
   tables[s.key].push(...entries);
   if (lines > 0) provenance.push(`${s.file} (${lines} lines, ${records} records)`);
 }
-if (tables.L.length === 0) throw new Error(`no MA-L entries found in ${srcDir}/oui.csv (install Debian package ieee-data)`);
+if (tables.L.length === 0)
+  throw new Error(`no MA-L entries found in ${srcDir}/oui.csv (install Debian package ieee-data)`);
 for (const k of Object.keys(tables)) tables[k] = mergeEntries(tables[k]);
 
 const vendorSet = new Set();

@@ -246,7 +246,8 @@ function buildReference(rel) {
 
     const mf = split(c[F['ip.flags.mf']])[0];
     const off = split(c[F['ip.frag_offset']])[0];
-    const isFragment = mf === '1' || mf === 'True' || (off !== undefined && off !== '0') || layers.includes('ipv6.fraghdr');
+    const isFragment =
+      mf === '1' || mf === 'True' || (off !== undefined && off !== '0') || layers.includes('ipv6.fraghdr');
     if (isFragment) frag.frames++;
 
     // Conversation: the first TCP/UDP layer not inside an ICMP error, with the nearest IP layer before it.
@@ -378,7 +379,9 @@ function crossCheck(rel, abs, prefArgs, conversations, packets) {
   }
   for (const key of theirs.keys()) problems.push(`${key}: only in tshark's conv table`);
   if (problems.length > 0) {
-    throw new Error(`${rel}: conversation self-check failed (${packets} frames):\n  ${problems.slice(0, 20).join('\n  ')}`);
+    throw new Error(
+      `${rel}: conversation self-check failed (${packets} frames):\n  ${problems.slice(0, 20).join('\n  ')}`,
+    );
   }
 }
 
@@ -391,7 +394,8 @@ function listCaptures() {
     .map((f) => `modbus/${f}`);
   return [...modbus, ...EXTRA].filter((rel) => only === null || rel.includes(only));
 }
-const refName = (rel) => `${dirname(rel).replaceAll('/', '_')}__${basename(rel).replace(/\.(pcapng|pcap|cap)$/i, '')}.json`;
+const refName = (rel) =>
+  `${dirname(rel).replaceAll('/', '_')}__${basename(rel).replace(/\.(pcapng|pcap|cap)$/i, '')}.json`;
 
 const captures = listCaptures();
 if (!check) mkdirSync(outDir, { recursive: true });

@@ -29,4 +29,7 @@ export DEBIAN_FRONTEND=noninteractive
 echo 'wireshark-common wireshark-common/install-setuid boolean false' | "${sudo[@]}" debconf-set-selections
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
-command -v tshark >/dev/null && tshark --version 2>/dev/null | head -1
+for c in tshark /usr/bin/time; do
+  command -v "$c" >/dev/null 2>&1 || { echo "install-test-deps: $c still missing after apt-get install" >&2; exit 1; }
+done
+echo "install-test-deps: done ($(tshark --version 2>/dev/null | head -1))" >&2

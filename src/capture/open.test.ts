@@ -98,7 +98,9 @@ test('gzip-compressed captures are decompressed as a stream', async () => {
   assert.equal(src.stats.bytesRead, gz.length);
   assert.deepEqual(src.stats.issues, []);
 
-  const ng = gzipSync(concat(shb(false), idb(false, { linkType: 113 }), epb(false, { units: 9n, data: new Uint8Array(3) })));
+  const ng = gzipSync(
+    concat(shb(false), idb(false, { linkType: 113 }), epb(false, { units: 9n, data: new Uint8Array(3) })),
+  );
   const [ngSrc] = await openCaptureSources([write('ng.pcapng.gz', ng)]);
   assert.deepEqual(
     (await readSource(ngSrc!)).map((r) => [r.tsMicros, r.linkType]),
@@ -156,7 +158,11 @@ test('named inputs that cannot be read fail before any reading, naming the path'
     'capture.not_a_capture',
     /first bytes 68 65 6c 6c/,
   );
-  await rejectsWith(openCaptureSources([write('junk.gz', Uint8Array.from([0x1f, 0x8b, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]))]), 'capture.bad_gzip', /corrupt/);
+  await rejectsWith(
+    openCaptureSources([write('junk.gz', Uint8Array.from([0x1f, 0x8b, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]))]),
+    'capture.bad_gzip',
+    /corrupt/,
+  );
   await rejectsWith(openCaptureSources(['-', '-']), 'capture.stdin_twice', /more than once/);
 });
 
@@ -252,7 +258,17 @@ test('property: merging files equals a stable sort of their records by time', as
       fc.integer({ min: 64, max: 20_000 }),
       async (lists, chunkBytes) => {
         run++;
-        const paths = lists.map((ts, i) => write(`p${run}/f${i}.pcap`, pcapFile(records(i, [...ts].sort((x, y) => x - y)))));
+        const paths = lists.map((ts, i) =>
+          write(
+            `p${run}/f${i}.pcap`,
+            pcapFile(
+              records(
+                i,
+                [...ts].sort((x, y) => x - y),
+              ),
+            ),
+          ),
+        );
         const sources = await openCaptureSources(paths, { chunkBytes });
         const expected: FlatRecord[] = [];
         for (const s of await openCaptureSources(paths)) expected.push(...(await readSource(s)));

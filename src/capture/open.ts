@@ -55,7 +55,11 @@ export async function openCaptureSources(
   for (const input of inputs) {
     if (input === '-') {
       if (sawStdin) {
-        throw new CaptureError('capture.stdin_twice', '-', `'-' (standard input) is given more than once; it can be read only once`);
+        throw new CaptureError(
+          'capture.stdin_twice',
+          '-',
+          `'-' (standard input) is given more than once; it can be read only once`,
+        );
       }
       sawStdin = true;
       // Standard input is not destroyed at the end: it belongs to the process.
@@ -183,7 +187,11 @@ async function gunzipHead(path: string): Promise<Uint8Array> {
     if (!isZlibError(err)) throw fsError(path, e);
     // A stream cut or corrupted later still has a readable start: reading reports the damage.
     if (got === 0) {
-      throw new CaptureError('capture.bad_gzip', path, `${path}: gzip data is corrupt (${err.message}): cannot read it`);
+      throw new CaptureError(
+        'capture.bad_gzip',
+        path,
+        `${path}: gzip data is corrupt (${err.message}): cannot read it`,
+      );
     }
   } finally {
     gz.destroy();
@@ -199,9 +207,7 @@ function streamSource(
   destroyAtEnd: boolean,
 ): CaptureSource {
   const stats = createCaptureStats();
-  return makeSource(name, null, stats, () =>
-    readBatches(name, stats, openStream(), 'detect', settings, destroyAtEnd),
-  );
+  return makeSource(name, null, stats, () => readBatches(name, stats, openStream(), 'detect', settings, destroyAtEnd));
 }
 
 function makeSource(

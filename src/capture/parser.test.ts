@@ -136,7 +136,10 @@ test('pcapng with several sections in different byte orders resets the interface
       [113, 7, 60],
     ],
   );
-  assert.deepEqual([...stats.linkTypes].sort((a, b) => a - b), [1, 101, 113]);
+  assert.deepEqual(
+    [...stats.linkTypes].sort((a, b) => a - b),
+    [1, 101, 113],
+  );
   assert.deepEqual(stats.issues, []);
 });
 
@@ -167,7 +170,10 @@ test('pcapng interfaces with different link types and if_tsresol (µs, 10^-9, 2^
       ],
       le ? 'LE' : 'BE',
     );
-    assert.deepEqual([...stats.linkTypes].sort((a, b) => a - b), [1, 101, 113, 228]);
+    assert.deepEqual(
+      [...stats.linkTypes].sort((a, b) => a - b),
+      [1, 101, 113, 228],
+    );
   }
 });
 
@@ -284,12 +290,53 @@ test('absurd lengths stop the file without throwing and keep what was read', () 
   const max = 4096;
   const good = pcapRecord({ sec: 1, frac: 0, data: frameA });
   const cases: [string, Uint8Array][] = [
-    ['pcap record beyond the limit', concat(pcapHeader(), good, pcapRecord({ sec: 2, frac: 0, data: frameA, capLenField: 0x7fff0000 }))],
-    ['pcap record length with the top bit set', concat(pcapHeader(), good, pcapRecord({ sec: 2, frac: 0, data: frameA, capLenField: 0xffffffff }))],
-    ['pcapng block shorter than 12', concat(shb(true), idb(true), epb(true, { units: 1n, data: frameA }), rawBlockHeader(true, 6, 8), new Uint8Array(64))],
-    ['pcapng block not a multiple of 4', concat(shb(true), idb(true), epb(true, { units: 1n, data: frameA }), rawBlockHeader(true, 6, 34), new Uint8Array(64))],
-    ['pcapng block beyond the limit', concat(shb(false), idb(false), epb(false, { units: 1n, data: frameA }), rawBlockHeader(false, 6, 1 << 30), new Uint8Array(64))],
-    ['EPB captured length beyond its block', concat(shb(true), idb(true), epb(true, { units: 1n, data: frameA }), epb(true, { units: 1n, data: frameA, capLenField: 200 }))],
+    [
+      'pcap record beyond the limit',
+      concat(pcapHeader(), good, pcapRecord({ sec: 2, frac: 0, data: frameA, capLenField: 0x7fff0000 })),
+    ],
+    [
+      'pcap record length with the top bit set',
+      concat(pcapHeader(), good, pcapRecord({ sec: 2, frac: 0, data: frameA, capLenField: 0xffffffff })),
+    ],
+    [
+      'pcapng block shorter than 12',
+      concat(
+        shb(true),
+        idb(true),
+        epb(true, { units: 1n, data: frameA }),
+        rawBlockHeader(true, 6, 8),
+        new Uint8Array(64),
+      ),
+    ],
+    [
+      'pcapng block not a multiple of 4',
+      concat(
+        shb(true),
+        idb(true),
+        epb(true, { units: 1n, data: frameA }),
+        rawBlockHeader(true, 6, 34),
+        new Uint8Array(64),
+      ),
+    ],
+    [
+      'pcapng block beyond the limit',
+      concat(
+        shb(false),
+        idb(false),
+        epb(false, { units: 1n, data: frameA }),
+        rawBlockHeader(false, 6, 1 << 30),
+        new Uint8Array(64),
+      ),
+    ],
+    [
+      'EPB captured length beyond its block',
+      concat(
+        shb(true),
+        idb(true),
+        epb(true, { units: 1n, data: frameA }),
+        epb(true, { units: 1n, data: frameA, capLenField: 200 }),
+      ),
+    ],
   ];
   for (const [what, bytes] of cases) {
     for (const splits of [[], [7, 40, 41, 90]]) {
@@ -398,7 +445,12 @@ function buildCapture(kind: number, le: boolean, recs: readonly GenRecord[]): Ui
       { le, nano: r0(recs) },
     );
   }
-  const parts = [shb(le), idb(le, { linkType: 1 }), idb(le, { linkType: 113, tsresol: 9 }), idb(le, { tsresol: 0x80 | 20 })];
+  const parts = [
+    shb(le),
+    idb(le, { linkType: 1 }),
+    idb(le, { linkType: 113, tsresol: 9 }),
+    idb(le, { tsresol: 0x80 | 20 }),
+  ];
   recs.forEach((r, i) => {
     // A new section in the other byte order every 11 records.
     const curLe = Math.floor((i + 6) / 11) % 2 === 0 ? le : !le;

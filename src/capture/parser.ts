@@ -186,12 +186,12 @@ export class CaptureParser {
     const start = off;
     for (;;) {
       off = this.mode === PCAP ? this.walkPcap(b, off) : this.walkPcapng(b, off);
-      if (this.mode === STOPPED || this.n < this.cap) break;
+      if (this.stopped || this.n < this.cap) break;
       this.growBatch();
     }
     const n = this.n;
     if (n > 0) this.avgRecord = Math.max(16, (off - start) / n);
-    if (this.mode !== STOPPED && off < b.length) this.keepTail(b, off, this.needAt(b, off));
+    if (!this.stopped && off < b.length) this.keepTail(b, off, this.needAt(b, off));
     this.base += off;
     this.stats.packets += n;
     if (n === 0) return null;
@@ -217,7 +217,11 @@ export class CaptureParser {
     if (this.mode === DETECT) {
       if (this.received === 0) {
         this.mode = STOPPED;
-        throw new CaptureError('capture.empty', this.name, `${this.name}: the input is empty (0 bytes): no packets to read`);
+        throw new CaptureError(
+          'capture.empty',
+          this.name,
+          `${this.name}: the input is empty (0 bytes): no packets to read`,
+        );
       }
       const head = this.carry.subarray(0, this.carryLen);
       if (head.length < 4) {
@@ -494,7 +498,8 @@ export class CaptureParser {
     }
     const blen = le ? readU32le(b, off + 4) : readU32be(b, off + 4);
     if (blen < 12 || (blen & 3) !== 0 || blen > this.maxRecord) {
-      const why = blen > this.maxRecord ? `beyond the limit of ${this.maxRecord} bytes` : 'not a multiple of 4 of at least 12';
+      const why =
+        blen > this.maxRecord ? `beyond the limit of ${this.maxRecord} bytes` : 'not a multiple of 4 of at least 12';
       this.badLength(off, `block of type 0x${type.toString(16)} has length ${blen} (${why})`);
       return -1;
     }
@@ -630,7 +635,7 @@ export class CaptureParser {
     let d = 1;
     let param = 0;
     if (tsresol & 0x80) {
-      kind = exp <= 64 ? TS_BINARY : TS_FLOAT;
+      kind = TS_BINARY;
       param = exp;
     } else if (exp >= 6 && exp <= 12) {
       kind = TS_FAST;
@@ -652,26 +657,24 @@ export class CaptureParser {
   private unitsToMicros(ifc: number, high: number, low: number): number {
     const off = this.ifOff[ifc]!;
     const p = this.ifP[ifc]!;
-    switch (this.ifKind[ifc]) {
-      case TS_FAST:
-        return high * this.ifQ[ifc]! + Math.floor((high * this.ifR[ifc]! + low) / this.ifD[ifc]!) + off;
-      case TS_BINARY: {
-        // Split into whole seconds and a fraction so the products stay exact.
-        if (p <= 32) {
-          const unit = 2 ** p;
-          const sec = high * 2 ** (32 - p) + Math.floor(low / unit);
-          return sec * 1e6 + Math.floor(((low % unit) * 1e6) / unit) + off;
-        }
-        const hiUnit = 2 ** (p - 32);
-        const sec = Math.floor(high / hiUnit);
-        const frac = (high - sec * hiUnit) / hiUnit + low / 2 ** p;
-        return sec * 1e6 + Math.floor(frac * 1e6) + off;
-      }
-      case TS_MULTIPLY:
-        return (high * TWO32 + low) * p + off;
-      default:
-        // Finer than picoseconds: not seen in practice, float precision is enough.
-        return Math.floor(((high * TWO32 + low) / 10 ** p) * 1e6) + off;
+    const kind = this.ifKind[ifc];
+    if (kind === TS_FAST) {
+      return high * this.ifQ[ifc]! + Math.floor((high * this.ifR[ifc]! + low) / this.ifD[ifc]!) + off;
     }
+    if (kind === TS_BINARY) {
+      // Split into whole seconds and a fraction so the products stay exact.
+      if (p <= 32) {
+        const unit = 2 ** p;
+        const sec = high * 2 ** (32 - p) + Math.floor(low / unit);
+        return sec * 1e6 + Math.floor(((low % unit) * 1e6) / unit) + off;
+      }
+      const hiUnit = 2 ** (p - 32);
+      const sec = Math.floor(high / hiUnit);
+      const frac = (high - sec * hiUnit) / hiUnit + low / 2 ** p;
+      return sec * 1e6 + Math.floor(frac * 1e6) + off;
+    }
+    if (kind === TS_MULTIPLY) return (high * TWO32 + low) * p + off;
+    // Finer than picoseconds: not seen in practice, float precision is enough.
+    return Math.floor(((high * TWO32 + low) / 10 ** p) * 1e6) + off;
   }
 }

@@ -118,7 +118,12 @@ interface PcapngOption {
   readonly value: Uint8Array;
 }
 
-function block(le: boolean, type: number, body: (w: Writer) => void, options: readonly PcapngOption[] = []): Uint8Array {
+function block(
+  le: boolean,
+  type: number,
+  body: (w: Writer) => void,
+  options: readonly PcapngOption[] = [],
+): Uint8Array {
   const w = new Writer(le);
   body(w);
   w.pad4();
@@ -133,7 +138,13 @@ function block(le: boolean, type: number, body: (w: Writer) => void, options: re
 }
 
 export function shb(le = true): Uint8Array {
-  return block(le, 0x0a0d0d0a, (w) => w.u32(0x1a2b3c4d).u16(1).u16(0).u64(-1n & 0xffffffffffffffffn));
+  return block(le, 0x0a0d0d0a, (w) =>
+    w
+      .u32(0x1a2b3c4d)
+      .u16(1)
+      .u16(0)
+      .u64(-1n & 0xffffffffffffffffn),
+  );
 }
 
 export interface IdbOptions {
@@ -149,7 +160,16 @@ export function idb(le: boolean, o: IdbOptions = {}): Uint8Array {
   const options: PcapngOption[] = [{ code: 2, value: new TextEncoder().encode('eth0') }];
   if (o.tsresol !== undefined) options.push({ code: 9, value: bytesOf(o.tsresol) });
   if (o.tsoffset !== undefined) options.push({ code: 14, value: new Writer(le).u64(o.tsoffset).done() });
-  return block(le, 1, (w) => w.u16(o.linkType ?? 1).u16(0).u32(o.snaplen ?? 0), options);
+  return block(
+    le,
+    1,
+    (w) =>
+      w
+        .u16(o.linkType ?? 1)
+        .u16(0)
+        .u32(o.snaplen ?? 0),
+    options,
+  );
 }
 
 export interface EpbOptions {

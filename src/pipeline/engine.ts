@@ -11,7 +11,7 @@ import { etherTypeName, ipProtocolName } from '../protocols/ethertypes.ts';
 import { decodeFrame, decodeTransport } from '../protocols/link/decode.ts';
 import { IpReassembler } from '../protocols/link/ip-reassembly.ts';
 import { FRAME, PacketView, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../protocols/link/packet.ts';
-import { decodeLldp } from '../protocols/lldp/decode.ts';
+import { decodeLldp, type LldpPdu } from '../protocols/lldp/decode.ts';
 import { Collector } from './collector.ts';
 import { buildRegistry, type Flow, FlowTable, senderIsServer, TRANSPORT_TCP, TRANSPORT_UDP } from './flows.ts';
 
@@ -364,7 +364,7 @@ export class Engine {
     if (dst >= 0 && !isGroupMac(dst)) this.l2Seen(dst, p.vlan, ts, wireLen, false);
   }
 
-  private lldpSeen(src: number, l: ReturnType<typeof decodeLldp> extends { kind: 'ok'; value: infer V } ? V : never): void {
+  private lldpSeen(src: number, l: LldpPdu): void {
     if (src < 0) return;
     const info = this.collector.lldp.get(src) ?? {};
     if (l.systemName !== undefined) info.systemName = l.systemName;

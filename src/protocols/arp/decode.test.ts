@@ -92,8 +92,16 @@ test('odd opcodes and group sender MACs are anomalies on an ok record', () => {
 });
 
 test('other hardware/protocol types, bad lengths and short packets', () => {
-  assert.deepEqual(decodeArp(fromHex('0006 0800 0604 0001')), { kind: 'malformed', code: 'arp.unsupported', offset: 0 });
-  assert.deepEqual(decodeArp(fromHex('0001 86dd 0610 0001')), { kind: 'malformed', code: 'arp.unsupported', offset: 0 });
+  assert.deepEqual(decodeArp(fromHex('0006 0800 0604 0001')), {
+    kind: 'malformed',
+    code: 'arp.unsupported',
+    offset: 0,
+  });
+  assert.deepEqual(decodeArp(fromHex('0001 86dd 0610 0001')), {
+    kind: 'malformed',
+    code: 'arp.unsupported',
+    offset: 0,
+  });
   assert.deepEqual(decodeArp(fromHex('0001 0800 0804 0001')), {
     kind: 'malformed',
     code: 'arp.bad_address_length',

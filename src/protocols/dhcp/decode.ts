@@ -94,9 +94,12 @@ function fqdnName(v: Uint8Array): string | undefined {
   // A partial name (no root label) is allowed: take the labels read before the end.
   if (res.ok) return res.labels.length > 0 ? nameText(res.labels) : undefined;
   const labels: Uint8Array[] = [];
-  for (let p = 0; p < name.length && name[p]! > 0 && name[p]! < 64 && p + 1 + name[p]! <= name.length; ) {
-    labels.push(name.subarray(p + 1, p + 1 + name[p]!));
-    p += 1 + name[p]!;
+  let p = 0;
+  while (p < name.length) {
+    const len = name[p]!;
+    if (len === 0 || len > 63 || p + 1 + len > name.length) break;
+    labels.push(name.subarray(p + 1, p + 1 + len));
+    p += 1 + len;
   }
   return labels.length > 0 ? nameText(labels) : undefined;
 }
@@ -166,7 +169,8 @@ export function decodeDhcp(bytes: Uint8Array): Decoded<DhcpMessage> {
           if (v.length !== 1) note(anomalies, 'dhcp.bad_option_length');
           else {
             m.messageType = v[0]!;
-            m.messageTypeName = (DHCP_MESSAGE_TYPES as Readonly<Record<number, DhcpMessageTypeName>>)[v[0]!] ?? 'unknown';
+            m.messageTypeName =
+              (DHCP_MESSAGE_TYPES as Readonly<Record<number, DhcpMessageTypeName>>)[v[0]!] ?? 'unknown';
           }
           break;
         case 12:

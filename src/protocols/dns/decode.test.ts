@@ -42,7 +42,9 @@ test('response with CNAME chain and compressed names (real capture)', () => {
   assert.equal(m.recursionDesired, true);
   assert.equal(m.recursionAvailable, true);
   assert.equal(m.rcodeName, 'noerror');
-  assert.deepEqual(m.questions, [{ name: 'www.expoactive.com', type: 1, typeName: 'A', class: 1, unicastResponse: false }]);
+  assert.deepEqual(m.questions, [
+    { name: 'www.expoactive.com', type: 1, typeName: 'A', class: 1, unicastResponse: false },
+  ]);
   assert.equal(m.answers.length, 2);
   assert.deepEqual(m.answers[0], {
     name: 'www.expoactive.com',

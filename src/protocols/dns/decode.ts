@@ -99,14 +99,18 @@ export interface DnsMessage {
   readonly rcode: number;
   readonly rcodeName: string;
   /** Section counts as the header states them. */
-  readonly counts: { readonly questions: number; readonly answers: number; readonly authority: number; readonly additional: number };
+  readonly counts: {
+    readonly questions: number;
+    readonly answers: number;
+    readonly authority: number;
+    readonly additional: number;
+  };
   readonly questions: readonly DnsQuestion[];
   readonly answers: readonly DnsRecord[];
   readonly authority: readonly DnsRecord[];
   readonly additional: readonly DnsRecord[];
 }
 
-const HEADER = 12;
 const MIN_QUESTION = 5; // root name + type + class
 const MIN_RECORD = 11; // root name + type + class + ttl + rdlength
 

@@ -118,7 +118,9 @@ test('facts per datagram are bounded', () => {
   let rrs = '';
   for (let i = 0; i < n; i++) rrs += `02 6869 00 0001 0001 00000010 0004 0a0000${i.toString(16).padStart(2, '0')}`;
   const { ctx, facts, calls } = recorder();
-  dnsProtocol.createAnalyzer(ctx).data(1, fromHex(`0001 8180 0000 ${n.toString(16).padStart(4, '0')} 0000 0000 ${rrs}`), 0);
+  dnsProtocol
+    .createAnalyzer(ctx)
+    .data(1, fromHex(`0001 8180 0000 ${n.toString(16).padStart(4, '0')} 0000 0000 ${rrs}`), 0);
   assert.equal(facts.length, MAX_NAME_FACTS_PER_DATAGRAM);
   assert.deepEqual(calls, ['confirm', 'anomaly dns.too_many_names']);
 });

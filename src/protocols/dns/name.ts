@@ -8,7 +8,11 @@ export const MAX_NAME_POINTERS = 64;
 
 export type NameResult =
   | { readonly ok: true; readonly labels: readonly Uint8Array[]; readonly next: number }
-  | { readonly ok: false; readonly code: 'truncated' | 'bad_label_type' | 'name_too_long' | 'pointer_loop'; readonly offset: number };
+  | {
+      readonly ok: false;
+      readonly code: 'truncated' | 'bad_label_type' | 'name_too_long' | 'pointer_loop';
+      readonly offset: number;
+    };
 
 /**
  * Reads the labels of the name at `start` in `msg`. Labels read in place must end before `end`
@@ -69,7 +73,6 @@ export function labelText(label: Uint8Array): string {
     } catch {
       s = undefined; // not UTF-8: escaped below
     }
-    // eslint-disable-next-line no-control-regex
     if (s !== undefined && !/[\u0000-\u001f\u007f-\u009f]/.test(s)) return s.replace(/[.\\]/g, (m) => `\\${m}`);
   }
   let out = '';

@@ -1,0 +1,92 @@
+// Modbus/TCP stream analyzer and its registration (Messaging on TCP/IP v1.0b, port 502; Application
+// Protocol v1.1b3): frames each direction, decodes ADUs, pairs them and reports to the context.
+
+import { PduFramer } from '../_core/pdu-framer.ts';
+import { defineProtocol, type AnalyzerContext, type Direction, type StreamAnalyzer } from '../_core/types.ts';
+import { EXCEPTION_BIT, MAX_ADU_LENGTH, MODBUS_PORT } from './constants.ts';
+import { decodeModbusAdu, frameModbusAdu } from './decode.ts';
+import { ModbusTransactions } from './state.ts';
+
+export { decodeModbusAdu, frameModbusAdu } from './decode.ts';
+export type { ModbusAdu, ModbusPdu } from './decode.ts';
+
+/**
+ * One Modbus/TCP flow. Direction 0 carries requests, 1 responses.
+ *
+ * - Before the flow is confirmed, bytes that do not frame as an ADU violate the protocol
+ *   (`modbus.not_modbus`) and the analyzer ignores the flow from then on. After confirmation a bad
+ *   frame is the anomaly `modbus.bad_frame` and the framer resynchronises.
+ * - The first request answered by a response confirms the flow.
+ * - A direction whose start was not seen (capture began mid-stream) should begin with `gap(dir, 0)`:
+ *   the framer then searches for an ADU boundary instead of calling the first bytes a violation.
+ */
+export class ModbusAnalyzer implements StreamAnalyzer {
+  private readonly ctx: AnalyzerContext;
+  private readonly requests: PduFramer;
+  private readonly responses: PduFramer;
+  private readonly transactions: ModbusTransactions;
+  private confirmed = false;
+  private detached = false;
+
+  constructor(ctx: AnalyzerContext, maxPending?: number) {
+    this.ctx = ctx;
+    this.transactions = new ModbusTransactions(ctx, maxPending);
+    const bad = (): void => this.badFrame();
+    this.requests = new PduFramer(frameModbusAdu, (pdu, ts) => this.adu(0, pdu, ts), bad, MAX_ADU_LENGTH);
+    this.responses = new PduFramer(frameModbusAdu, (pdu, ts) => this.adu(1, pdu, ts), bad, MAX_ADU_LENGTH);
+  }
+
+  data(dir: Direction, bytes: Uint8Array, tsMicros: number): void {
+    if (this.detached) return;
+    (dir === 0 ? this.requests : this.responses).data(bytes, tsMicros);
+  }
+
+  gap(dir: Direction, lostBytes: number): void {
+    if (this.detached) return;
+    (dir === 0 ? this.requests : this.responses).gap(lostBytes);
+  }
+
+  end(): void {
+    if (this.detached) return;
+    this.transactions.flush();
+  }
+
+  private adu(dir: Direction, bytes: Uint8Array, ts: number): void {
+    if (this.detached) return;
+    const d = decodeModbusAdu(bytes, dir);
+    if (d.kind !== 'ok') {
+      // The framer hands over whole ADUs, so only `malformed` is expected here.
+      this.ctx.anomaly(d.kind === 'malformed' ? d.code : 'modbus.truncated');
+      return;
+    }
+    for (const a of d.anomalies) this.ctx.anomaly(a);
+    if (dir === 0) this.transactions.request(d.value, ts);
+    else if (this.transactions.response(d.value) && !this.confirmed) {
+      this.confirmed = true;
+      this.ctx.confirm();
+    }
+  }
+
+  private badFrame(): void {
+    if (this.detached) return;
+    if (this.confirmed) {
+      this.ctx.anomaly('modbus.bad_frame');
+      return;
+    }
+    this.detached = true;
+    this.ctx.violate('modbus.not_modbus');
+  }
+}
+
+/** First bytes a client sent: an MBAP header with protocol id 0, a sane length and a request code. */
+function probe(bytes: Uint8Array, dir: Direction): boolean {
+  return frameModbusAdu(bytes) > 0 && (dir === 1 || (bytes[7]! & EXCEPTION_BIT) === 0);
+}
+
+export const modbusProtocol = defineProtocol({
+  name: 'modbus',
+  transport: 'tcp',
+  ports: [MODBUS_PORT],
+  probe,
+  createAnalyzer: (ctx) => new ModbusAnalyzer(ctx),
+});
