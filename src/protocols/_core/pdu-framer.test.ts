@@ -165,10 +165,10 @@ test('hostile input alternating sync and loss does not grow the stack', () => {
 
 // ---- properties ----
 
-const pdusArb = fc.array(
-  fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 40 }).map(toyPdu),
-  { minLength: 1, maxLength: 30 },
-);
+const pdusArb = fc.array(fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 40 }).map(toyPdu), {
+  minLength: 1,
+  maxLength: 30,
+});
 
 /** Cut points within [0, n] turned into chunks. */
 function cut(bytes: number[], points: number[]): Uint8Array[] {
@@ -202,34 +202,33 @@ test('property: PDUs cut into random chunks give the same PDUs as one chunk', ()
 test('property: after a gap, exactly the PDUs wholly before and wholly after it are delivered', () => {
   // Bodies avoid the magic byte, so no false PDU start exists and the outcome is exact.
   const safePdus = fc.array(
-    fc.array(fc.integer({ min: 0, max: 255 }).filter((b) => b !== MAGIC), { maxLength: 40 }).map(toyPdu),
+    fc
+      .array(
+        fc.integer({ min: 0, max: 255 }).filter((b) => b !== MAGIC),
+        { maxLength: 40 },
+      )
+      .map(toyPdu),
     { minLength: 2, maxLength: 20 },
   );
   fc.assert(
-    fc.property(
-      safePdus,
-      fc.nat(),
-      fc.nat(),
-      fc.array(fc.nat(), { maxLength: 40 }),
-      (pdus, a, b, points) => {
-        const bytes = pdus.flat();
-        const from = a % bytes.length;
-        const to = from + 1 + (b % (bytes.length - from));
-        const s = new Sink();
-        const f = s.framer(toyFrame(), 64);
-        for (const c of cut(bytes.slice(0, from), points)) f.data(c, 0);
-        f.gap(to - from);
-        for (const c of cut(bytes.slice(to), points)) f.data(c, 0);
-        const expected: number[][] = [];
-        let off = 0;
-        for (const p of pdus) {
-          if (off + p.length <= from || off >= to) expected.push(p);
-          off += p.length;
-        }
-        assert.deepEqual(s.pdus, expected);
-        assert.deepEqual(s.violations, []);
-      },
-    ),
+    fc.property(safePdus, fc.nat(), fc.nat(), fc.array(fc.nat(), { maxLength: 40 }), (pdus, a, b, points) => {
+      const bytes = pdus.flat();
+      const from = a % bytes.length;
+      const to = from + 1 + (b % (bytes.length - from));
+      const s = new Sink();
+      const f = s.framer(toyFrame(), 64);
+      for (const c of cut(bytes.slice(0, from), points)) f.data(c, 0);
+      f.gap(to - from);
+      for (const c of cut(bytes.slice(to), points)) f.data(c, 0);
+      const expected: number[][] = [];
+      let off = 0;
+      for (const p of pdus) {
+        if (off + p.length <= from || off >= to) expected.push(p);
+        off += p.length;
+      }
+      assert.deepEqual(s.pdus, expected);
+      assert.deepEqual(s.violations, []);
+    }),
     { numRuns: 500 },
   );
 });

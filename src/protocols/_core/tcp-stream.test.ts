@@ -161,14 +161,7 @@ test('exceeding the byte bound declares a gap; an oversized segment is delivered
   assert.deepEqual(r.merged(), [{ gap: 10 }, [11, 12, 13, 14, 15, 16], { gap: 3 }, [20, 21, 22]]);
   assert.equal(s.bufferedBytes, 2);
   s.flush();
-  assert.deepEqual(r.merged(), [
-    { gap: 10 },
-    [11, 12, 13, 14, 15, 16],
-    { gap: 3 },
-    [20, 21, 22],
-    { gap: 7 },
-    [30, 31],
-  ]);
+  assert.deepEqual(r.merged(), [{ gap: 10 }, [11, 12, 13, 14, 15, 16], { gap: 3 }, [20, 21, 22], { gap: 7 }, [30, 31]]);
   assert.equal(s.gapBytes, 20);
 });
 

@@ -6,7 +6,14 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Decoded } from '../../core/decoded.ts';
 import { hex as toHex } from '../../core/text.ts';
-import { bitValues, decodeModbusAdu, frameModbusAdu, registerValues, type ModbusAdu, type ModbusPdu } from './decode.ts';
+import {
+  bitValues,
+  decodeModbusAdu,
+  frameModbusAdu,
+  registerValues,
+  type ModbusAdu,
+  type ModbusPdu,
+} from './decode.ts';
 import { functionInfo } from './constants.ts';
 import { hex } from './test-support.ts';
 
@@ -67,7 +74,10 @@ test('read coils / discrete inputs / input registers requests and responses (FC 
   const req1 = okAdu(decodeModbusAdu(hex('0001 0000 0006 04 01 0001 0001 // coil 1, quantity 1'), 0)).adu;
   assert.deepEqual(req1.pdu, { kind: 'read_request', address: 1, quantity: 1 });
   assert.equal(req1.operation, 'read_coils');
-  const rsp1 = pduOf(okAdu(decodeModbusAdu(hex('0001 0000 0004 04 01 01 01 // 1 byte: coil on'), 1)).adu, 'read_response');
+  const rsp1 = pduOf(
+    okAdu(decodeModbusAdu(hex('0001 0000 0004 04 01 01 01 // 1 byte: coil on'), 1)).adu,
+    'read_response',
+  );
   assert.deepEqual([rsp1.byteCount, ...bitValues(rsp1.data, 1, 16)], [1, 1]);
   const req2 = okAdu(decodeModbusAdu(hex('0003 0000 0006 04 02 0001 0001'), 0)).adu;
   assert.equal(req2.operation, 'read_discrete_inputs');
@@ -92,7 +102,10 @@ test('quantity outside the specification is an anomaly on a decoded request', ()
   assert.deepEqual(okAdu(decodeModbusAdu(hex('0001 0000 0006 01 01 0000 0000 // zero coils'), 0)).anomalies, [
     'modbus.quantity_out_of_range',
   ]);
-  assert.deepEqual(okAdu(decodeModbusAdu(hex('0001 0000 0006 01 01 0000 07d0 // 2000 coils: the maximum'), 0)).anomalies, []);
+  assert.deepEqual(
+    okAdu(decodeModbusAdu(hex('0001 0000 0006 01 01 0000 07d0 // 2000 coils: the maximum'), 0)).anomalies,
+    [],
+  );
 });
 
 test('write single coil and register, request and echo (FC 5, 6)', () => {
@@ -181,7 +194,9 @@ test('exception responses keep the function code and name the exception (§7)', 
   const eit = okAdu(decodeModbusAdu(hex('0000 0000 0003 ff ab 04'), 1)).adu;
   assert.equal(eit.functionCode, 43);
   assert.deepEqual(eit.pdu, { kind: 'exception', exceptionCode: 4, exceptionName: 'server_device_failure' });
-  assert.deepEqual(okAdu(decodeModbusAdu(hex('0001 0000 0003 00 83 09'), 1)).anomalies, ['modbus.unknown_exception_code']);
+  assert.deepEqual(okAdu(decodeModbusAdu(hex('0001 0000 0003 00 83 09'), 1)).anomalies, [
+    'modbus.unknown_exception_code',
+  ]);
 });
 
 test('read exception status, comm event counter and log (FC 7, 11, 12)', () => {
@@ -212,7 +227,10 @@ test('read exception status, comm event counter and log (FC 7, 11, 12)', () => {
     ).adu,
     'comm_event_log',
   );
-  assert.deepEqual([log.byteCount, log.status, log.eventCount, log.messageCount, toHex(log.events)], [8, 0, 264, 289, '2000']);
+  assert.deepEqual(
+    [log.byteCount, log.status, log.eventCount, log.messageCount, toHex(log.events)],
+    [8, 0, 264, 289, '2000'],
+  );
 });
 
 test('diagnostics names its sub-function (FC 8)', () => {
@@ -352,10 +370,7 @@ test('mask write register and read/write multiple registers (FC 22, 23)', () => 
   );
   assert.equal(rw.adu.access, 'write');
   const p = pduOf(rw.adu, 'read_write_request');
-  assert.deepEqual(
-    [p.readAddress, p.readQuantity, p.writeAddress, p.writeQuantity, p.byteCount],
-    [1, 4, 2, 3, 6],
-  );
+  assert.deepEqual([p.readAddress, p.readQuantity, p.writeAddress, p.writeQuantity, p.byteCount], [1, 4, 2, 3, 6]);
   assert.deepEqual(registerValues(p.data, p.writeQuantity, 16), [0xaa, 0xbb, 0xcc]);
   // icsnpp frame 86: byte count 8, 4 registers read
   const r = pduOf(okAdu(decodeModbusAdu(hex('0015 0000 000b 06 17 08 00aa 00aa 00bb 00cc'), 1)).adu, 'read_response');
@@ -364,7 +379,10 @@ test('mask write register and read/write multiple registers (FC 22, 23)', () => 
 
 test('read FIFO queue (FC 24)', () => {
   // icsnpp frames 88/90; tshark: pointer 0; byte count 2, FIFO count 0
-  assert.deepEqual(okAdu(decodeModbusAdu(hex('0016 0000 0004 0a 18 0000'), 0)).adu.pdu, { kind: 'fifo_request', address: 0 });
+  assert.deepEqual(okAdu(decodeModbusAdu(hex('0016 0000 0004 0a 18 0000'), 0)).adu.pdu, {
+    kind: 'fifo_request',
+    address: 0,
+  });
   const rsp = okAdu(
     decodeModbusAdu(
       hex(`
@@ -477,8 +495,16 @@ test('MBAP errors: protocol id, length, truncation, incomplete, trailing bytes',
     code: 'modbus.bad_protocol_id',
     offset: 2,
   });
-  assert.deepEqual(decodeModbusAdu(hex('0001 0000 0001 01'), 0), { kind: 'malformed', code: 'modbus.bad_length', offset: 4 });
-  assert.deepEqual(decodeModbusAdu(hex('0001 0000 00ff 01'), 0), { kind: 'malformed', code: 'modbus.bad_length', offset: 4 });
+  assert.deepEqual(decodeModbusAdu(hex('0001 0000 0001 01'), 0), {
+    kind: 'malformed',
+    code: 'modbus.bad_length',
+    offset: 4,
+  });
+  assert.deepEqual(decodeModbusAdu(hex('0001 0000 00ff 01'), 0), {
+    kind: 'malformed',
+    code: 'modbus.bad_length',
+    offset: 4,
+  });
   assert.deepEqual(decodeModbusAdu(hex('0001 0000'), 0), { kind: 'incomplete', needed: 8 });
   assert.deepEqual(decodeModbusAdu(hex('0001 0000 0006 01 03'), 0), { kind: 'incomplete', needed: 12 });
   assert.deepEqual(decodeModbusAdu(hex('0001 0000 0004 01 03 0000 // quantity missing'), 0), {
@@ -522,14 +548,18 @@ test('property: the decoder is total on random bytes and never over-consumes', (
       return Uint8Array.from([tid >> 8, tid & 255, 0, 0, len >> 8, len & 255, unit, ...pdu.subarray(0, len - 1)]);
     });
   fc.assert(
-    fc.property(fc.oneof(mbap, fc.uint8Array({ maxLength: 300 })), fc.constantFrom(0 as const, 1 as const), (bytes, dir) => {
-      const d = decodeModbusAdu(bytes, dir);
-      if (d.kind === 'ok') {
-        assert.ok(d.consumed <= bytes.length && d.consumed >= 8);
-        assert.equal(d.consumed, frameModbusAdu(bytes));
-      } else if (d.kind === 'malformed') assert.ok(d.offset >= 0 && d.offset <= bytes.length);
-      else assert.ok(d.needed > bytes.length);
-    }),
+    fc.property(
+      fc.oneof(mbap, fc.uint8Array({ maxLength: 300 })),
+      fc.constantFrom(0 as const, 1 as const),
+      (bytes, dir) => {
+        const d = decodeModbusAdu(bytes, dir);
+        if (d.kind === 'ok') {
+          assert.ok(d.consumed <= bytes.length && d.consumed >= 8);
+          assert.equal(d.consumed, frameModbusAdu(bytes));
+        } else if (d.kind === 'malformed') assert.ok(d.offset >= 0 && d.offset <= bytes.length);
+        else assert.ok(d.needed > bytes.length);
+      },
+    ),
     { numRuns: 20_000, interruptAfterTimeLimit: 4000 },
   );
 });

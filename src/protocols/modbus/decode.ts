@@ -120,7 +120,12 @@ export type ModbusPdu =
       readonly data: Uint8Array;
     }
   | { readonly kind: 'fifo_request'; readonly address: number }
-  | { readonly kind: 'fifo_response'; readonly byteCount: number; readonly fifoCount: number; readonly data: Uint8Array }
+  | {
+      readonly kind: 'fifo_response';
+      readonly byteCount: number;
+      readonly fifoCount: number;
+      readonly data: Uint8Array;
+    }
   | { readonly kind: 'device_id_request'; readonly readDeviceIdCode: number; readonly objectId: number }
   | {
       readonly kind: 'device_id_response';
@@ -488,7 +493,15 @@ function decodeMeiResponse(r: Reader, meiType: number): ModbusPdu {
     const value = printable(r.take(len), MAX_ADU_LENGTH);
     objects.push({ id, name: deviceIdObjectName(id), value });
   }
-  return { kind: 'device_id_response', readDeviceIdCode, conformityLevel, moreFollows, nextObjectId, objectCount, objects };
+  return {
+    kind: 'device_id_response',
+    readDeviceIdCode,
+    conformityLevel,
+    moreFollows,
+    nextObjectId,
+    objectCount,
+    objects,
+  };
 }
 
 /** Up to `max` big-endian registers from `data` (at most `count`). */

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { AnalyzerContext, AssetFact, Direction, OperationEvent } from '../_core/types.ts';
+import type { AnalyzerContext, AssetFact, OperationEvent } from '../_core/types.ts';
 import { ModbusAnalyzer, modbusProtocol } from './index.ts';
 import { hex } from './test-support.ts';
 
@@ -265,7 +265,10 @@ test('write operations keep the first 16 values written', () => {
   a.data(0, hex('0004 0000 0008 01 16 0004 00f2 0025'), 7);
   a.data(1, hex('0004 0000 0008 01 16 0004 00f2 0025'), 8);
   const ops = ctx.ops();
-  assert.deepEqual(ops[0]!.values, Array.from({ length: 16 }, (_, i) => i));
+  assert.deepEqual(
+    ops[0]!.values,
+    Array.from({ length: 16 }, (_, i) => i),
+  );
   assert.deepEqual([ops[0]!.address, ops[0]!.quantity, ops[0]!.access], [0x100, 20, 'write']);
   assert.deepEqual([ops[1]!.name, ops[1]!.addressSpace, ops[1]!.values], ['modbus.write_single_coil', 'coil', [1]]);
   assert.deepEqual([ops[2]!.address, ops[2]!.quantity, ops[2]!.values], [16, 3, [1, 0, 1]]);

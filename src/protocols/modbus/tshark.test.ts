@@ -178,7 +178,7 @@ function loadReference(): Row[] | null {
   if (update && canGenerate) {
     const rows = generate();
     mkdirSync(dirname(REFERENCE), { recursive: true });
-    writeFileSync(REFERENCE, `[\n${rows.map((r) => JSON.stringify(r)).join(',\n')}\n]\n`);
+    writeFileSync(REFERENCE, `${JSON.stringify(rows, null, 2)}\n`); // prettier-stable
     return rows;
   }
   return existsSync(REFERENCE) ? (JSON.parse(readFileSync(REFERENCE, 'utf8')) as Row[]) : null;
