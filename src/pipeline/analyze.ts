@@ -8,8 +8,9 @@ import { formatTime } from '../core/text.ts';
 import { buildModel } from '../model/build.ts';
 import { SCHEMA_VERSION, type AnalysisDocument } from '../model/types.ts';
 import { linkTypeName, LINKTYPE } from '../protocols/link/packet.ts';
+import type { Direction } from '../protocols/_core/types.ts';
 import { PROTOCOLS } from '../protocols/registry.ts';
-import { Engine } from './engine.ts';
+import { Engine, type FlowRecord } from './engine.ts';
 
 export const VERSION = '0.1.0';
 
@@ -25,6 +26,10 @@ export interface AnalyzeOptions {
   limits?: Partial<Limits>;
   onProgress?: (p: Progress) => void;
   onWarning?: (message: string) => void;
+  /** Per-PDU trace (frame number, protocol, direction, code), for differential tests. */
+  trace?: (frame: number, protocol: string, dir: Direction, code: number) => void;
+  /** Called with every flow as it ends. */
+  onFlow?: (flow: FlowRecord) => void;
 }
 
 const SUPPORTED_LINKS = new Set<number>(Object.values(LINKTYPE));
@@ -37,7 +42,7 @@ export async function analyzeCaptures(inputs: string[], opts: AnalyzeOptions = {
 export async function analyzeSources(sources: CaptureSource[], opts: AnalyzeOptions = {}): Promise<AnalysisDocument> {
   const limits: Limits = { ...LIMITS, ...opts.limits };
   const t0 = performance.now();
-  const engine = new Engine({ limits, protocols: PROTOCOLS });
+  const engine = new Engine({ limits, protocols: PROTOCOLS, trace: opts.trace, onFlow: opts.onFlow });
   const total = sources.every((s) => s.size !== null) ? sources.reduce((n, s) => n + (s.size ?? 0), 0) : null;
   let lastReport = 0;
   for await (const batch of mergeByTime(sources)) {

@@ -5,7 +5,7 @@
 import type { PacketBatch } from '../capture/types.ts';
 import type { Limits } from '../core/limits.ts';
 import { formatIpv4, formatIpv6, formatMac } from '../core/text.ts';
-import type { AssetFact, ProtocolDefinition } from '../protocols/_core/types.ts';
+import type { AssetFact, Direction, ProtocolDefinition } from '../protocols/_core/types.ts';
 import { decodeArp } from '../protocols/arp/decode.ts';
 import { etherTypeName, ipProtocolName } from '../protocols/ethertypes.ts';
 import { decodeFrame, decodeTransport } from '../protocols/link/decode.ts';
@@ -26,6 +26,24 @@ const IPV6_BASE = 0x100000000;
 export interface EngineOptions {
   limits: Limits;
   protocols: readonly ProtocolDefinition[];
+  /** Per-PDU trace: 1-based frame number of the packet that completed the PDU, protocol, direction, code. */
+  trace?: ((frame: number, protocol: string, dir: Direction, code: number) => void) | undefined;
+  /** Called with every flow as it ends (for per-conversation traces and differential tests). */
+  onFlow?: ((flow: FlowRecord) => void) | undefined;
+}
+
+/** A finished flow as the outside sees it. */
+export interface FlowRecord {
+  transport: number;
+  clientIp: string;
+  clientPort: number;
+  serverIp: string;
+  serverPort: number;
+  protocol: string;
+  packets: number;
+  bytes: number;
+  firstTs: number;
+  lastTs: number;
 }
 
 function isGroupMac(mac: number): boolean {
@@ -43,16 +61,23 @@ export class Engine {
   firstTs = Infinity;
   lastTs = -Infinity;
   private readonly pv = new PacketView();
+  private curLink = -1;
+  private curLinkCount = 0;
   private readonly ipv6Ids = new Map<string, number>();
   private readonly ipv6Text: string[] = [];
   private readonly limits: Limits;
   /** Fragments waiting per datagram key: frames and wire bytes, credited to the flow on completion. */
   private readonly fragFrames = new Map<string, { frames: number; bytes: number }>();
 
+  private readonly onFlow: ((flow: FlowRecord) => void) | undefined;
+
   constructor(opts: EngineOptions) {
     this.limits = opts.limits;
+    this.onFlow = opts.onFlow;
     this.collector = new Collector(opts.limits);
     this.flows = new FlowTable(opts.limits, this.collector, buildRegistry(opts.protocols), (f) => this.flowEnded(f), (f, fact) => this.flowFact(f, fact));
+    const trace = opts.trace;
+    if (trace !== undefined) this.flows.trace = (proto, dir, code) => trace(this.packets, proto, dir, code);
     this.reassembler = new IpReassembler({
       maxDatagrams: opts.limits.ipFragMaxDatagrams,
       maxBytes: opts.limits.ipFragMaxBytes,
@@ -70,7 +95,8 @@ export class Engine {
     this.bytes += wireLen;
     if (ts < this.firstTs) this.firstTs = ts;
     if (ts > this.lastTs) this.lastTs = ts;
-    this.linkTypePackets.set(linkType, (this.linkTypePackets.get(linkType) ?? 0) + 1);
+    if (linkType === this.curLink) this.curLinkCount++;
+    else this.switchLink(linkType);
     if ((this.packets & 0x3fff) === 0) this.flows.maybeSweep(ts);
     const p = this.pv;
     decodeFrame(buf, off, capLen, linkType, p);
@@ -204,11 +230,19 @@ export class Engine {
       const plen = p.payloadLength;
       if ((flags & TCP_SYN) !== 0) {
         if (f.streams === null) f.startAnalyzer();
-        f.streams?.[dir].syn(p.tcpSeq);
+        const st = f.streams?.[dir];
+        if (st !== undefined && !st.isStarted) {
+          st.syn(p.tcpSeq);
+          f.synSeen[dir] = true;
+        }
       }
       if (plen > 0) {
         if (f.streams === null) f.startAnalyzer();
-        f.streams?.[dir].segment(p.tcpSeq, payloadBuf.subarray(p.payloadOffset, p.payloadOffset + plen), ts);
+        const st = f.streams?.[dir];
+        if (st === undefined) return;
+        // A direction whose start we never saw may begin inside a PDU: let the framer resynchronise.
+        if (!st.isStarted && !f.synSeen[dir]) f.analyzer?.gap(dir, 0);
+        st.segment(p.tcpSeq, payloadBuf.subarray(p.payloadOffset, p.payloadOffset + plen), ts);
       }
     } else if (proto === TRANSPORT_UDP) {
       if (f.def === null || f.violated) return;
@@ -272,6 +306,18 @@ export class Engine {
       if (f.ops !== null) c.mergeOps(comm.ops, f.ops);
     }
     c.countProtocol(protocol, pkts, bytes);
+    this.onFlow?.({
+      transport: f.proto,
+      clientIp: f.cIp,
+      clientPort: f.cPort,
+      serverIp: f.sIp,
+      serverPort: f.sPort,
+      protocol,
+      packets: pkts,
+      bytes,
+      firstTs: f.firstTs,
+      lastTs: f.lastTs,
+    });
     this.ipSeen(f.cKey, f.cIp, f.cMac, f.pkts0, pkts, bytes, f, f.pkts0 > 0);
     this.ipSeen(f.sKey, f.sIp, f.sMac, f.pkts1, pkts, bytes, f, f.pkts1 > 0);
   }
@@ -407,8 +453,16 @@ export class Engine {
     }
   }
 
+  private switchLink(linkType: number): void {
+    if (this.curLink >= 0) this.linkTypePackets.set(this.curLink, (this.linkTypePackets.get(this.curLink) ?? 0) + this.curLinkCount);
+    this.curLink = linkType;
+    this.curLinkCount = 1;
+  }
+
   /** Ends all flows and incomplete reassembly; call once at the end of input. */
   finish(): void {
+    this.switchLink(-1);
+    this.linkTypePackets.delete(-1);
     this.flows.endAll();
     const left = this.reassembler.incomplete();
     if (left > 0) this.collector.anomaly('ip.incomplete_fragments', left);

@@ -56,6 +56,8 @@ export class Flow implements AnalyzerContext {
   confirmed = false;
   violated = false;
   ops: Map<string, OpAgg> | null = null;
+  /** Per direction: a SYN was seen, so the stream starts at its beginning. */
+  synSeen: [boolean, boolean] = [false, false];
   readonly table: FlowTable;
 
   constructor(
@@ -110,6 +112,13 @@ export class Flow implements AnalyzerContext {
     this.confirmed = true;
   }
 
+  get pdu(): ((dir: Direction, code: number) => void) | undefined {
+    const t = this.table.trace;
+    if (t === null) return undefined;
+    const name = this.def?.name ?? 'unknown';
+    return (dir: Direction, code: number): void => t(name, dir, code);
+  }
+
   violate(code: string): void {
     this.table.collector.anomaly(code);
     if (!this.confirmed) this.violated = true;
@@ -137,6 +146,7 @@ export class Flow implements AnalyzerContext {
         },
       });
       this.streams = [new TcpStream(sink(0), lim), new TcpStream(sink(1), lim)];
+      this.synSeen = [false, false];
     }
     return a;
   }
@@ -199,6 +209,8 @@ export class FlowTable {
   readonly onEnd: (f: Flow) => void;
   readonly onFact: (f: Flow, fact: AssetFact) => void;
   private lastSweepTs = 0;
+  /** Per-PDU trace hook (protocol, direction, code); null on the fast path. */
+  trace: ((protocol: string, dir: Direction, code: number) => void) | null = null;
 
   constructor(limits: FlowLimits, collector: Collector, registry: Registry, onEnd: (f: Flow) => void, onFact: (f: Flow, fact: AssetFact) => void) {
     this.limits = limits;

@@ -75,6 +75,11 @@ export interface AnalyzerContext {
   confirm(): void;
   /** These bytes are not this protocol: the analyzer is detached from the flow. */
   violate(code: string): void;
+  /**
+   * One PDU was decoded (its raw function/service code). Optional hook for per-packet traces and
+   * differential tests against tshark; the pipeline leaves it unset on the fast path.
+   */
+  readonly pdu?: ((dir: Direction, code: number) => void) | undefined;
 }
 
 export interface StreamAnalyzer {

@@ -60,6 +60,7 @@ export class ModbusAnalyzer implements StreamAnalyzer {
       return;
     }
     for (const a of d.anomalies) this.ctx.anomaly(a);
+    this.ctx.pdu?.(dir, d.value.functionCode);
     if (dir === 0) this.transactions.request(d.value, ts);
     else if (this.transactions.response(d.value) && !this.confirmed) {
       this.confirmed = true;

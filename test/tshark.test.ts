@@ -1,0 +1,112 @@
+// Differential tests against tshark on real captures: packet counts, per-conversation packet and
+// byte counts, the addresses seen, and Modbus function codes per packet. The references in
+// test/tshark/ were made by scripts/gen-tshark-refs.mjs, so this runs where tshark is absent.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { analyzeCaptures } from '../src/pipeline/analyze.ts';
+import type { FlowRecord } from '../src/pipeline/engine.ts';
+import { NO_SHARED, REPO, sharedPcap } from './helpers/shared.ts';
+
+interface Reference {
+  file: string;
+  sha256: string;
+  packets: number;
+  ips: string[];
+  conversations: { transport: string; a: string; b: string; packets: number; bytes: number }[];
+  modbus: {
+    frames: number;
+    pdus: number;
+    pdusPerFc: { request: Record<string, number>; response: Record<string, number> };
+    rows?: [number, number[], boolean][];
+  };
+}
+
+const DIR = join(REPO, 'test', 'tshark');
+const refs = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .map((f) => JSON.parse(readFileSync(join(DIR, f), 'utf8')) as Reference);
+
+function endpoint(ip: string, port: number): string {
+  return `${ip}:${port}`;
+}
+
+/** The same key tshark's conversation rows get: transport + the two endpoints in sorted order. */
+function convKey(transport: string, x: string, y: string): string {
+  return `${transport} ${[x, y].sort().join(' ')}`;
+}
+
+for (const ref of refs) {
+  test(`tshark: ${ref.file}`, { skip: NO_SHARED }, async () => {
+    const path = sharedPcap(ref.file);
+    const sha = createHash('sha256').update(readFileSync(path)).digest('hex');
+    assert.equal(sha, ref.sha256, `${ref.file} changed since its reference was made: run node scripts/gen-tshark-refs.mjs`);
+    const frames = new Map<number, number[]>();
+    const requestFrames = new Set<number>();
+    const flows: FlowRecord[] = [];
+    const doc = await analyzeCaptures([path], {
+      trace: (frame, protocol, dir, code) => {
+        if (protocol !== 'modbus') return;
+        const list = frames.get(frame) ?? [];
+        list.push(code);
+        frames.set(frame, list);
+        if (dir === 0) requestFrames.add(frame);
+      },
+      onFlow: (f) => flows.push(f),
+    });
+
+    // 1. Packet count.
+    assert.equal(doc.capture.packets, ref.packets, 'packet count');
+
+    // 2. Conversations: packets and bytes per TCP/UDP 5-tuple (flows of one 5-tuple summed).
+    const ours = new Map<string, { packets: number; bytes: number }>();
+    for (const f of flows) {
+      if (f.transport !== 6 && f.transport !== 17) continue;
+      const k = convKey(f.transport === 6 ? 'tcp' : 'udp', endpoint(f.clientIp, f.clientPort), endpoint(f.serverIp, f.serverPort));
+      const e = ours.get(k) ?? { packets: 0, bytes: 0 };
+      e.packets += f.packets;
+      e.bytes += f.bytes;
+      ours.set(k, e);
+    }
+    const theirs = new Map(ref.conversations.map((c) => [convKey(c.transport, c.a, c.b), { packets: c.packets, bytes: c.bytes }]));
+    const missing = [...theirs.keys()].filter((k) => !ours.has(k));
+    const extra = [...ours.keys()].filter((k) => !theirs.has(k));
+    assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, 'conversation sets');
+    const diffs = [...theirs].filter(([k, v]) => {
+      const o = ours.get(k)!;
+      return o.packets !== v.packets || o.bytes !== v.bytes;
+    });
+    assert.deepEqual(
+      diffs.map(([k, v]) => ({ k, tshark: v, ours: ours.get(k) })),
+      [],
+      'per-conversation packets and bytes',
+    );
+
+    // 3. Addresses: every IP tshark saw is an address of some asset, a group, or 0.0.0.0.
+    const known = new Set([...doc.assets.flatMap((a) => a.ips), ...doc.groups.map((g) => g.address), '0.0.0.0']);
+    assert.deepEqual(
+      ref.ips.filter((ip) => !known.has(ip)),
+      [],
+      'IP addresses tshark saw but no asset or group holds',
+    );
+
+    // 4. Modbus function codes per packet (or, for large captures, per function code).
+    const pdus = [...frames.values()].reduce((n, l) => n + l.length, 0);
+    assert.equal(frames.size, ref.modbus.frames, 'frames carrying Modbus');
+    assert.equal(pdus, ref.modbus.pdus, 'Modbus PDUs');
+    if (ref.modbus.rows !== undefined) {
+      const got = [...frames].sort((a, b) => a[0] - b[0]).map(([frame, fcs]) => [frame, fcs, requestFrames.has(frame)]);
+      assert.deepEqual(got, ref.modbus.rows, 'Modbus function codes per frame');
+    }
+    const perFc = { request: {} as Record<string, number>, response: {} as Record<string, number> };
+    for (const [frame, fcs] of frames) {
+      const t = requestFrames.has(frame) ? perFc.request : perFc.response;
+      for (const fc of fcs) t[String(fc)] = (t[String(fc)] ?? 0) + 1;
+    }
+    assert.deepEqual(perFc, { request: ref.modbus.pdusPerFc.request, response: ref.modbus.pdusPerFc.response }, 'Modbus PDUs per function code');
+  });
+}
