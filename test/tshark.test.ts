@@ -26,13 +26,27 @@ interface Reference {
 }
 
 const DIR = join(REPO, 'test', 'tshark');
+
+/**
+ * Where PlantGuard deliberately differs from tshark, per capture, with the reason. Anything not
+ * listed here must match exactly.
+ */
+const KNOWN_DIFFERENCES: Record<
+  string,
+  { missingConversations?: string[]; extraModbusFrames?: number[]; why: string }
+> = {
+  'modbus/zeek-modbus-big.pcap': {
+    extraModbusFrames: [3150],
+    why: 'tshark skips a "spurious retransmission" whose original segment was never captured; PlantGuard decodes the first copy of those bytes it sees',
+  },
+};
 const refs = readdirSync(DIR)
   .filter((f) => f.endsWith('.json'))
   .sort()
   .map((f) => JSON.parse(readFileSync(join(DIR, f), 'utf8')) as Reference);
 
 function endpoint(ip: string, port: number): string {
-  return `${ip}:${port}`;
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
 /** The same key tshark's conversation rows get: transport + the two endpoints in sorted order. */
@@ -44,7 +58,11 @@ for (const ref of refs) {
   test(`tshark: ${ref.file}`, { skip: NO_SHARED }, async () => {
     const path = sharedPcap(ref.file);
     const sha = createHash('sha256').update(readFileSync(path)).digest('hex');
-    assert.equal(sha, ref.sha256, `${ref.file} changed since its reference was made: run node scripts/gen-tshark-refs.mjs`);
+    assert.equal(
+      sha,
+      ref.sha256,
+      `${ref.file} changed since its reference was made: run node scripts/gen-tshark-refs.mjs`,
+    );
     const frames = new Map<number, number[]>();
     const requestFrames = new Set<number>();
     const flows: FlowRecord[] = [];
@@ -63,16 +81,26 @@ for (const ref of refs) {
     assert.equal(doc.capture.packets, ref.packets, 'packet count');
 
     // 2. Conversations: packets and bytes per TCP/UDP 5-tuple (flows of one 5-tuple summed).
+    // PlantGuard credits every fragment of a reassembled datagram to its conversation; tshark only the
+    // frame that completed it. The difference is reported per flow and taken out here.
+    const known = KNOWN_DIFFERENCES[ref.file] ?? { why: '' };
     const ours = new Map<string, { packets: number; bytes: number }>();
     for (const f of flows) {
       if (f.transport !== 6 && f.transport !== 17) continue;
-      const k = convKey(f.transport === 6 ? 'tcp' : 'udp', endpoint(f.clientIp, f.clientPort), endpoint(f.serverIp, f.serverPort));
+      const k = convKey(
+        f.transport === 6 ? 'tcp' : 'udp',
+        endpoint(f.clientIp, f.clientPort),
+        endpoint(f.serverIp, f.serverPort),
+      );
       const e = ours.get(k) ?? { packets: 0, bytes: 0 };
-      e.packets += f.packets;
-      e.bytes += f.bytes;
+      e.packets += f.packets - f.extraFragmentFrames;
+      e.bytes += f.bytes - f.extraFragmentBytes;
       ours.set(k, e);
     }
-    const theirs = new Map(ref.conversations.map((c) => [convKey(c.transport, c.a, c.b), { packets: c.packets, bytes: c.bytes }]));
+    const theirs = new Map(
+      ref.conversations.map((c) => [convKey(c.transport, c.a, c.b), { packets: c.packets, bytes: c.bytes }]),
+    );
+    for (const k of known.missingConversations ?? []) theirs.delete(k);
     const missing = [...theirs.keys()].filter((k) => !ours.has(k));
     const extra = [...ours.keys()].filter((k) => !theirs.has(k));
     assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, 'conversation sets');
@@ -87,14 +115,19 @@ for (const ref of refs) {
     );
 
     // 3. Addresses: every IP tshark saw is an address of some asset, a group, or 0.0.0.0.
-    const known = new Set([...doc.assets.flatMap((a) => a.ips), ...doc.groups.map((g) => g.address), '0.0.0.0']);
+    const addresses = new Set([...doc.assets.flatMap((a) => a.ips), ...doc.groups.map((g) => g.address), '0.0.0.0']);
     assert.deepEqual(
-      ref.ips.filter((ip) => !known.has(ip)),
+      ref.ips.filter((ip) => !addresses.has(ip)),
       [],
       'IP addresses tshark saw but no asset or group holds',
     );
 
     // 4. Modbus function codes per packet (or, for large captures, per function code).
+    for (const f of known.extraModbusFrames ?? []) {
+      assert.ok(frames.has(f), `known difference no longer seen: frame ${f} (${known.why})`);
+      frames.delete(f);
+      requestFrames.delete(f);
+    }
     const pdus = [...frames.values()].reduce((n, l) => n + l.length, 0);
     assert.equal(frames.size, ref.modbus.frames, 'frames carrying Modbus');
     assert.equal(pdus, ref.modbus.pdus, 'Modbus PDUs');
@@ -107,6 +140,10 @@ for (const ref of refs) {
       const t = requestFrames.has(frame) ? perFc.request : perFc.response;
       for (const fc of fcs) t[String(fc)] = (t[String(fc)] ?? 0) + 1;
     }
-    assert.deepEqual(perFc, { request: ref.modbus.pdusPerFc.request, response: ref.modbus.pdusPerFc.response }, 'Modbus PDUs per function code');
+    assert.deepEqual(
+      perFc,
+      { request: ref.modbus.pdusPerFc.request, response: ref.modbus.pdusPerFc.response },
+      'Modbus PDUs per function code',
+    );
   });
 }

@@ -44,7 +44,12 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
     process.stdout.write(ANALYZE_HELP);
     return EXIT.ok;
   }
-  if (p.positionals.length === 0) throw new CliError('cli.missing_input', EXIT.usage, 'analyze: name at least one capture file, directory or - (see: plantguard analyze --help)');
+  if (p.positionals.length === 0)
+    throw new CliError(
+      'cli.missing_input',
+      EXIT.usage,
+      'analyze: name at least one capture file, directory or - (see: plantguard analyze --help)',
+    );
   const format = optString(p, 'format') ?? 'table';
   const out = optString(p, 'out');
   const dbPath = optString(p, 'db');
@@ -93,18 +98,27 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
   if (store !== null) {
     try {
       const merged = store.merge(doc);
-      if (!quiet) process.stderr.write(`stored in ${dbPath}: ${merged.assets.length} assets, ${merged.communications.length} communications (${store.captures().length} analyses)\n`);
+      if (!quiet)
+        process.stderr.write(
+          `stored in ${dbPath}: ${merged.assets.length} assets, ${merged.communications.length} communications (${store.captures().length} analyses)\n`,
+        );
     } catch (e) {
-      throw new CliError('store.write_failed', EXIT.output, `Cannot store the analysis in ${dbPath}: ${(e as Error).message}`);
+      throw new CliError(
+        'store.write_failed',
+        EXIT.output,
+        `Cannot store the analysis in ${dbPath}: ${(e as Error).message}`,
+      );
     } finally {
       store.close();
     }
   }
   // Problems with the input were printed in the table; with JSON, say them on stderr too.
-  const damaged = doc.capture.truncated || doc.capture.issues.length > 0 || doc.capture.linkTypes.some((l) => !l.supported);
+  const damaged =
+    doc.capture.truncated || doc.capture.issues.length > 0 || doc.capture.linkTypes.some((l) => !l.supported);
   if (format === 'json' || out !== undefined) {
     for (const i of doc.capture.issues) warn(i.message);
-    for (const l of doc.capture.linkTypes) if (!l.supported) warn(`${l.packets} packets with unsupported link type ${l.value} (${l.name}) were skipped`);
+    for (const l of doc.capture.linkTypes)
+      if (!l.supported) warn(`${l.packets} packets with unsupported link type ${l.value} (${l.name}) were skipped`);
   }
   return damaged ? EXIT.partial : EXIT.ok;
 }

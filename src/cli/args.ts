@@ -38,20 +38,35 @@ export function parseArgs(command: string, argv: readonly string[], specs: reado
       inline = eq >= 0 ? a.slice(eq + 1) : undefined;
     } else {
       const s = byShort.get(a.slice(1));
-      if (s === undefined) throw new CliError('cli.unknown_option', EXIT.usage, `${command}: unknown option ${a} (see: plantguard ${command} --help)`);
+      if (s === undefined)
+        throw new CliError(
+          'cli.unknown_option',
+          EXIT.usage,
+          `${command}: unknown option ${a} (see: plantguard ${command} --help)`,
+        );
       name = s.name;
     }
     const spec = byName.get(name);
-    if (spec === undefined) throw new CliError('cli.unknown_option', EXIT.usage, `${command}: unknown option --${name} (see: plantguard ${command} --help)`);
+    if (spec === undefined)
+      throw new CliError(
+        'cli.unknown_option',
+        EXIT.usage,
+        `${command}: unknown option --${name} (see: plantguard ${command} --help)`,
+      );
     if (spec.type === 'flag') {
-      if (inline !== undefined) throw new CliError('cli.bad_option', EXIT.usage, `${command}: --${name} takes no value`);
+      if (inline !== undefined)
+        throw new CliError('cli.bad_option', EXIT.usage, `${command}: --${name} takes no value`);
       options.set(name, true);
       continue;
     }
     const value = inline ?? argv[++i];
     if (value === undefined) throw new CliError('cli.missing_value', EXIT.usage, `${command}: --${name} needs a value`);
     if (spec.choices !== undefined && !spec.choices.includes(value)) {
-      throw new CliError('cli.bad_value', EXIT.usage, `${command}: --${name} must be one of ${spec.choices.join(', ')} (got "${value}")`);
+      throw new CliError(
+        'cli.bad_value',
+        EXIT.usage,
+        `${command}: --${name} must be one of ${spec.choices.join(', ')} (got "${value}")`,
+      );
     }
     if (spec.type === 'list') {
       const prev = options.get(name);
@@ -75,7 +90,11 @@ export function optInt(p: Parsed, command: string, name: string, min: number, ma
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new CliError('cli.bad_value', EXIT.usage, `${command}: --${name} must be an integer from ${min} to ${max} (got "${v}")`);
+    throw new CliError(
+      'cli.bad_value',
+      EXIT.usage,
+      `${command}: --${name} must be an integer from ${min} to ${max} (got "${v}")`,
+    );
   }
   return n;
 }

@@ -34,7 +34,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'analyze':
         return await runAnalyze(rest);
       default:
-        throw new CliError('cli.unknown_command', EXIT.usage, `unknown command "${cmd}" (commands: analyze, help, version)`);
+        throw new CliError(
+          'cli.unknown_command',
+          EXIT.usage,
+          `unknown command "${cmd}" (commands: analyze, help, version)`,
+        );
     }
   } catch (e) {
     if (e instanceof CliError) {
@@ -43,7 +47,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const err = e as Error;
     if ((err as NodeJS.ErrnoException).code === 'EPIPE') return EXIT.ok;
-    process.stderr.write(`plantguard: internal error: ${err.message}\nThis is a bug; please report it with the command line and this trace:\n${err.stack ?? ''}\n`);
+    process.stderr.write(
+      `plantguard: internal error: ${err.message}\nThis is a bug; please report it with the command line and this trace:\n${err.stack ?? ''}\n`,
+    );
     return EXIT.internal;
   }
 }

@@ -31,7 +31,11 @@ export function renderAnalysis(doc: AnalysisDocument): string {
       (cap.start !== null ? `, ${cap.start} → ${cap.end} (${formatDuration(span)})` : ''),
   );
   for (const i of cap.issues) out.push(`warning: ${i.message}`);
-  for (const lt of cap.linkTypes) if (!lt.supported) out.push(`warning: ${formatCount(lt.packets)} packets with unsupported link type ${lt.value} (${lt.name}) were skipped`);
+  for (const lt of cap.linkTypes)
+    if (!lt.supported)
+      out.push(
+        `warning: ${formatCount(lt.packets)} packets with unsupported link type ${lt.value} (${lt.name}) were skipped`,
+      );
   out.push('');
 
   const byId = new Map(doc.assets.map((a) => [a.id, a]));
@@ -54,7 +58,10 @@ export function renderAnalysis(doc: AnalysisDocument): string {
         a.vendor ?? '',
         a.names.map((n) => n.name).join(', '),
         a.vlans.join(','),
-        [...a.protocols.served.map((p) => `${p}(s)`), ...a.protocols.used.filter((p) => !a.protocols.served.includes(p)).map((p) => `${p}(c)`)].join(' '),
+        [
+          ...a.protocols.served.map((p) => `${p}(s)`),
+          ...a.protocols.used.filter((p) => !a.protocols.served.includes(p)).map((p) => `${p}(c)`),
+        ].join(' '),
         a.kind === 'router' ? 'network_device (router)' : a.role,
         formatCount(a.packets),
       ]),
@@ -66,9 +73,23 @@ export function renderAnalysis(doc: AnalysisDocument): string {
     out.push(`IDENTITIES (${identified.length})`);
     out.push(
       renderTable(
-        [{ header: 'ASSET', max: 40 }, { header: 'PROTOCOL' }, { header: 'VENDOR', max: 30 }, { header: 'PRODUCT', max: 40 }, { header: 'FIRMWARE', max: 20 }, { header: 'SERIAL', max: 20 }],
+        [
+          { header: 'ASSET', max: 40 },
+          { header: 'PROTOCOL' },
+          { header: 'VENDOR', max: 30 },
+          { header: 'PRODUCT', max: 40 },
+          { header: 'FIRMWARE', max: 20 },
+          { header: 'SERIAL', max: 20 },
+        ],
         identified.flatMap((a) =>
-          a.identity.map((i) => [assetLabel(a, a.id), i.protocol, i.vendor ?? '', [i.product, i.productCode, i.model].filter((x) => x !== undefined).join(' / '), i.firmware ?? '', i.serial ?? '']),
+          a.identity.map((i) => [
+            assetLabel(a, a.id),
+            i.protocol,
+            i.vendor ?? '',
+            [i.product, i.productCode, i.model].filter((x) => x !== undefined).join(' / '),
+            i.firmware ?? '',
+            i.serial ?? '',
+          ]),
         ),
       ),
     );
@@ -105,15 +126,32 @@ export function renderAnalysis(doc: AnalysisDocument): string {
   const total = doc.capture.packets || 1;
   out.push(
     renderTable(
-      [{ header: 'PROTOCOL' }, { header: 'PACKETS', align: 'right' }, { header: 'SHARE', align: 'right' }, { header: 'BYTES', align: 'right' }, { header: 'COMMUNICATIONS', align: 'right' }],
-      doc.protocols.map((p) => [p.protocol, formatCount(p.packets), `${((100 * p.packets) / total).toFixed(1)}%`, formatBytes(p.bytes), formatCount(p.communications)]),
+      [
+        { header: 'PROTOCOL' },
+        { header: 'PACKETS', align: 'right' },
+        { header: 'SHARE', align: 'right' },
+        { header: 'BYTES', align: 'right' },
+        { header: 'COMMUNICATIONS', align: 'right' },
+      ],
+      doc.protocols.map((p) => [
+        p.protocol,
+        formatCount(p.packets),
+        `${((100 * p.packets) / total).toFixed(1)}%`,
+        formatBytes(p.bytes),
+        formatCount(p.communications),
+      ]),
     ),
   );
   const anomalies = Object.entries(doc.anomalies);
   if (anomalies.length > 0) {
     out.push('');
     out.push('ANOMALIES');
-    out.push(renderTable([{ header: 'CODE' }, { header: 'COUNT', align: 'right' }], anomalies.map(([k, v]) => [k, formatCount(v)])));
+    out.push(
+      renderTable(
+        [{ header: 'CODE' }, { header: 'COUNT', align: 'right' }],
+        anomalies.map(([k, v]) => [k, formatCount(v)]),
+      ),
+    );
   }
   out.push('');
   out.push('"?" after a protocol: named by port, not confirmed by a dissector.');

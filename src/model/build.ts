@@ -17,7 +17,14 @@ interface Draft {
 }
 
 function ipSortKey(ip: string): string {
-  if (ip.includes('.') && !ip.includes(':')) return '4' + ip.split('.').map((o) => o.padStart(3, '0')).join('.');
+  if (ip.includes('.') && !ip.includes(':'))
+    return (
+      '4' +
+      ip
+        .split('.')
+        .map((o) => o.padStart(3, '0'))
+        .join('.')
+    );
   return '6' + ip;
 }
 
@@ -37,9 +44,17 @@ function opSummary(o: OpAgg): OperationSummary {
     firstSeen: formatTime(o.firstTs),
     lastSeen: formatTime(o.lastTs),
   };
-  if (o.exceptionCodes !== null) s.exceptionCodes = Object.fromEntries([...o.exceptionCodes].sort((a, b) => a[0] - b[0]).map(([k, v]) => [String(k), v]));
+  if (o.exceptionCodes !== null)
+    s.exceptionCodes = Object.fromEntries(
+      [...o.exceptionCodes].sort((a, b) => a[0] - b[0]).map(([k, v]) => [String(k), v]),
+    );
   if (o.units !== null) s.units = [...o.units].sort((a, b) => a - b);
-  if (o.ranges !== null) s.ranges = Object.fromEntries([...o.ranges].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, v]) => [k, v.map((r) => [r[0], r[1]] as [number, number])]));
+  if (o.ranges !== null)
+    s.ranges = Object.fromEntries(
+      [...o.ranges]
+        .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+        .map(([k, v]) => [k, v.map((r) => [r[0], r[1]] as [number, number])]),
+    );
   return s;
 }
 
@@ -70,7 +85,13 @@ export function buildModel(c: Collector, limits: Limits): BuiltModel {
     let d = byMac.get(mac);
     if (d === undefined) {
       const router = routerMacs.has(mac);
-      d = { id: `mac:${formatMac(mac)}`, kind: router ? 'router' : 'device', macs: new Set([mac]), ips: new Set(), routerEvidence: null };
+      d = {
+        id: `mac:${formatMac(mac)}`,
+        kind: router ? 'router' : 'device',
+        macs: new Set([mac]),
+        ips: new Set(),
+        routerEvidence: null,
+      };
       if (router) {
         const n = c.macs.get(mac)?.srcIps.size ?? 0;
         d.routerEvidence = `MAC ${formatMac(mac)} was the source of ${n} IP addresses: a router or gateway forwarding for devices behind it`;
@@ -127,7 +148,12 @@ export function buildModel(c: Collector, limits: Limits): BuiltModel {
     if (client === null || server === null) continue;
     if (server.startsWith('group:')) {
       const addr = server.slice(6);
-      if (!groups.has(server)) groups.set(server, { id: server, address: addr, kind: addr === '255.255.255.255' || addr === 'ff:ff:ff:ff:ff:ff' ? 'broadcast' : 'multicast' });
+      if (!groups.has(server))
+        groups.set(server, {
+          id: server,
+          address: addr,
+          kind: addr === '255.255.255.255' || addr === 'ff:ff:ff:ff:ff:ff' ? 'broadcast' : 'multicast',
+        });
     }
     const id = `${client}>${server}/${ca.transport}/${ca.port}/${ca.protocol}`;
     let out = commOut.get(id);
@@ -146,7 +172,9 @@ export function buildModel(c: Collector, limits: Limits): BuiltModel {
   }
   for (const [id, out] of commOut) {
     const ops = mergedOps.get(id)!;
-    out.operations = Object.fromEntries([...ops].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([name, o]) => [name, opSummary(o)]));
+    out.operations = Object.fromEntries(
+      [...ops].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([name, o]) => [name, opSummary(o)]),
+    );
   }
 
   // 5. Assets.
@@ -177,7 +205,8 @@ export function buildModel(c: Collector, limits: Limits): BuiltModel {
     const names = new Map<string, string>();
     const addNames = (key: string): void => {
       const n = c.names.get(key);
-      if (n !== undefined) for (const [name, src] of n) if (!names.has(name) && names.size < limits.maxNamesPerAsset) names.set(name, src);
+      if (n !== undefined)
+        for (const [name, src] of n) if (!names.has(name) && names.size < limits.maxNamesPerAsset) names.set(name, src);
     };
     for (const ip of d.ips) {
       const a = c.ips.get(ip)!;
@@ -259,7 +288,12 @@ export function buildModel(c: Collector, limits: Limits): BuiltModel {
   const commCount = new Map<string, number>();
   for (const cm of communications) commCount.set(cm.protocol, (commCount.get(cm.protocol) ?? 0) + 1);
   const protocols: ProtocolStat[] = [...c.protocolPackets]
-    .map(([protocol, v]) => ({ protocol, packets: v.packets, bytes: v.bytes, communications: commCount.get(protocol) ?? 0 }))
+    .map(([protocol, v]) => ({
+      protocol,
+      packets: v.packets,
+      bytes: v.bytes,
+      communications: commCount.get(protocol) ?? 0,
+    }))
     .sort((a, b) => b.packets - a.packets || (a.protocol < b.protocol ? -1 : 1));
   return { assets, groups: [...groups.values()].sort((a, b) => (a.id < b.id ? -1 : 1)), communications, protocols };
 }

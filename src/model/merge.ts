@@ -24,7 +24,10 @@ function mergeAsset(into: Asset, a: Asset): void {
   into.roleEvidence = union(into.roleEvidence, a.roleEvidence);
   const ids = new Set(into.identity.map((i) => JSON.stringify(i)));
   for (const i of a.identity) if (!ids.has(JSON.stringify(i))) into.identity.push(i);
-  into.protocols = { served: union(into.protocols.served, a.protocols.served).sort(), used: union(into.protocols.used, a.protocols.used).sort() };
+  into.protocols = {
+    served: union(into.protocols.served, a.protocols.served).sort(),
+    used: union(into.protocols.used, a.protocols.used).sort(),
+  };
   if (a.dhcp !== undefined) into.dhcp = { ...into.dhcp, ...a.dhcp };
   if (a.lldp !== undefined) into.lldp = { ...into.lldp, ...a.lldp };
   if (a.kind === 'router') into.kind = 'router';
@@ -84,7 +87,8 @@ export function mergeDocuments(base: AnalysisDocument, next: AnalysisDocument): 
   const index = (a: Asset): void => {
     byId.set(a.id, a);
     if (a.kind !== 'router') for (const m of a.macs) byMac.set(m, a);
-    if (a.kind !== 'router') for (const ip of a.ips) if (!byIp.has(ip) || byIp.get(ip)!.macs.length === 0) byIp.set(ip, a);
+    if (a.kind !== 'router')
+      for (const ip of a.ips) if (!byIp.has(ip) || byIp.get(ip)!.macs.length === 0) byIp.set(ip, a);
   };
   out.assets.forEach(index);
   for (const a of add.assets) {
@@ -172,7 +176,11 @@ export function mergeDocuments(base: AnalysisDocument, next: AnalysisDocument): 
   cap.packets += nc.packets;
   cap.bytes += nc.bytes;
   cap.start = [cap.start, nc.start].filter((x): x is string => x !== null).sort()[0] ?? null;
-  cap.end = [cap.end, nc.end].filter((x): x is string => x !== null).sort().at(-1) ?? null;
+  cap.end =
+    [cap.end, nc.end]
+      .filter((x): x is string => x !== null)
+      .sort()
+      .at(-1) ?? null;
   const lts = new Map(cap.linkTypes.map((l) => [l.value, l]));
   for (const l of nc.linkTypes) {
     const e = lts.get(l.value);

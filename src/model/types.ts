@@ -64,7 +64,13 @@ export interface Asset {
   /** Protocols this asset served (as server) and used (as client). */
   protocols: { served: string[]; used: string[] };
   dhcp?: { hostname?: string; vendorClass?: string; parameterRequestList?: number[] };
-  lldp?: { systemName?: string; systemDescription?: string; capabilities?: string[]; managementAddresses?: string[]; portId?: string };
+  lldp?: {
+    systemName?: string;
+    systemDescription?: string;
+    capabilities?: string[];
+    managementAddresses?: string[];
+    portId?: string;
+  };
   firstSeen: string;
   lastSeen: string;
   packets: number;

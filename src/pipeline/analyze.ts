@@ -51,7 +51,12 @@ export async function analyzeSources(sources: CaptureSource[], opts: AnalyzeOpti
       const now = performance.now();
       if (now - lastReport > 100) {
         lastReport = now;
-        opts.onProgress({ bytesRead: sources.reduce((n, s) => n + s.stats.bytesRead, 0), bytesTotal: total, packets: engine.packets, elapsedMs: now - t0 });
+        opts.onProgress({
+          bytesRead: sources.reduce((n, s) => n + s.stats.bytesRead, 0),
+          bytesTotal: total,
+          packets: engine.packets,
+          elapsedMs: now - t0,
+        });
       }
     }
   }

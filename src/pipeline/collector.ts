@@ -99,7 +99,12 @@ export class Collector {
   readonly maxNames: number;
   readonly maxOps: number;
 
-  constructor(limits: { maxCommunications: number; maxAssets: number; maxNamesPerAsset: number; maxOperationsPerCommunication: number }) {
+  constructor(limits: {
+    maxCommunications: number;
+    maxAssets: number;
+    maxNamesPerAsset: number;
+    maxOperationsPerCommunication: number;
+  }) {
     this.maxComms = limits.maxCommunications;
     this.maxAddresses = limits.maxAssets;
     this.maxNames = limits.maxNamesPerAsset;
@@ -139,7 +144,18 @@ export class Collector {
         this.addressesDropped++;
         return null;
       }
-      m = { mac, arpIps: new Set(), srcIps: new Set(), vlans: new Set(), firstTs: ts, lastTs: ts, l2Packets: 0, l2Bytes: 0, ipPackets: 0, ipBytes: 0 };
+      m = {
+        mac,
+        arpIps: new Set(),
+        srcIps: new Set(),
+        vlans: new Set(),
+        firstTs: ts,
+        lastTs: ts,
+        l2Packets: 0,
+        l2Bytes: 0,
+        ipPackets: 0,
+        ipBytes: 0,
+      };
       this.macs.set(mac, m);
     }
     if (ts < m.firstTs) m.firstTs = ts;
@@ -174,7 +190,23 @@ export class Collector {
         this.commsDropped++;
         return null;
       }
-      c = { client, server, transport, port, protocol, confirmed, vlans: new Set(), flows: 0, pkts0: 0, pkts1: 0, bytes0: 0, bytes1: 0, firstTs: ts, lastTs: ts, ops: new Map() };
+      c = {
+        client,
+        server,
+        transport,
+        port,
+        protocol,
+        confirmed,
+        vlans: new Set(),
+        flows: 0,
+        pkts0: 0,
+        pkts1: 0,
+        bytes0: 0,
+        bytes1: 0,
+        firstTs: ts,
+        lastTs: ts,
+        ops: new Map(),
+      };
       this.comms.set(key, c);
     }
     if (confirmed) c.confirmed = true;
@@ -189,7 +221,18 @@ export class Collector {
         this.anomaly('operations.table_full');
         return;
       }
-      a = { code: op.code, access: op.access, count: 0, responses: 0, exceptions: 0, exceptionCodes: null, units: null, ranges: null, firstTs: op.tsMicros, lastTs: op.tsMicros };
+      a = {
+        code: op.code,
+        access: op.access,
+        count: 0,
+        responses: 0,
+        exceptions: 0,
+        exceptionCodes: null,
+        units: null,
+        ranges: null,
+        firstTs: op.tsMicros,
+        lastTs: op.tsMicros,
+      };
       ops.set(op.name, a);
     }
     a.count++;
@@ -255,4 +298,3 @@ export class Collector {
     }
   }
 }
-

@@ -44,11 +44,33 @@ export interface FlowRecord {
   bytes: number;
   firstTs: number;
   lastTs: number;
+  /** IP fragment frames counted beyond the frame that completed each datagram (tshark counts only that one). */
+  extraFragmentFrames: number;
+  extraFragmentBytes: number;
 }
 
 function isGroupMac(mac: number): boolean {
   // The I/G bit is the least significant bit of the first octet.
   return mac >= 0 && Math.floor(mac / 0x10000000000) % 2 === 1;
+}
+
+/** Frames of a datagram in reassembly, and what its first fragment said (for datagrams never completed). */
+interface FragMeta {
+  frames: number;
+  bytes: number;
+  first: {
+    src: number;
+    dst: number;
+    proto: number;
+    sport: number;
+    dport: number;
+    srcMac: number;
+    dstMac: number;
+    vlan: number;
+    ts: number;
+    tcpFlags: number;
+    icmpType: number;
+  } | null;
 }
 
 export class Engine {
@@ -67,7 +89,7 @@ export class Engine {
   private readonly ipv6Text: string[] = [];
   private readonly limits: Limits;
   /** Fragments waiting per datagram key: frames and wire bytes, credited to the flow on completion. */
-  private readonly fragFrames = new Map<string, { frames: number; bytes: number }>();
+  private readonly fragFrames = new Map<string, FragMeta>();
 
   private readonly onFlow: ((flow: FlowRecord) => void) | undefined;
 
@@ -75,7 +97,13 @@ export class Engine {
     this.limits = opts.limits;
     this.onFlow = opts.onFlow;
     this.collector = new Collector(opts.limits);
-    this.flows = new FlowTable(opts.limits, this.collector, buildRegistry(opts.protocols), (f) => this.flowEnded(f), (f, fact) => this.flowFact(f, fact));
+    this.flows = new FlowTable(
+      opts.limits,
+      this.collector,
+      buildRegistry(opts.protocols),
+      (f) => this.flowEnded(f),
+      (f, fact) => this.flowFact(f, fact),
+    );
     const trace = opts.trace;
     if (trace !== undefined) this.flows.trace = (proto, dir, code) => trace(this.packets, proto, dir, code);
     this.reassembler = new IpReassembler({
@@ -87,7 +115,8 @@ export class Engine {
 
   batch(b: PacketBatch): void {
     const { data, offset, capLen, origLen, tsMicros, linkType } = b;
-    for (let i = 0; i < b.count; i++) this.packet(data, offset[i]!, capLen[i]!, origLen[i]!, tsMicros[i]!, linkType[i]!);
+    for (let i = 0; i < b.count; i++)
+      this.packet(data, offset[i]!, capLen[i]!, origLen[i]!, tsMicros[i]!, linkType[i]!);
   }
 
   packet(buf: Uint8Array, off: number, capLen: number, wireLen: number, ts: number, linkType: number): void {
@@ -127,11 +156,33 @@ export class Engine {
     let meta = this.fragFrames.get(key);
     if (meta === undefined) {
       if (this.fragFrames.size >= this.limits.ipFragMaxDatagrams * 2) this.fragFrames.clear();
-      meta = { frames: 0, bytes: 0 };
+      meta = { frames: 0, bytes: 0, first: null };
       this.fragFrames.set(key, meta);
     }
     meta.frames++;
     meta.bytes += wireLen;
+    if (p.fragOffset === 0 && meta.first === null) {
+      // Keep the first fragment's transport header facts: if the datagram never completes, its frames
+      // still belong to that conversation.
+      const src = this.addrId(buf, p, true);
+      const dst = this.addrId(buf, p, false);
+      const proto = p.ipProto;
+      const save = { srcMac: p.srcMac, dstMac: p.dstMac, vlan: p.vlan };
+      decodeTransport(buf, p.l4Offset, p.l4End, proto, p);
+      const ported = (proto === TRANSPORT_TCP || proto === TRANSPORT_UDP) && p.srcPort >= 0;
+      meta.first = {
+        src,
+        dst,
+        proto,
+        sport: ported ? p.srcPort : 0,
+        dport: ported ? p.dstPort : 0,
+        ...save,
+        ts,
+        tcpFlags: p.tcpFlags,
+        icmpType: p.icmpType,
+      };
+      p.status = FRAME.fragment;
+    }
     const whole = this.reassembler.add(key, p.fragOffset, p.moreFragments, buf.subarray(p.l4Offset, p.l4End), ts);
     if (whole === null) return false;
     this.fragFrames.delete(key);
@@ -202,15 +253,24 @@ export class Engine {
     const dport = ported ? p.dstPort : 0;
     let f = this.flows.lookup(src, dst, sport, dport, proto);
     const flags = p.tcpFlags;
-    if (f !== null && isTcp && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN && (f.rst || f.fin0 || f.fin1 || f.pkts0 + f.pkts1 > 3)) {
+    if (
+      f !== null &&
+      isTcp &&
+      (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN &&
+      (f.rst || f.fin0 || f.fin1 || f.pkts0 + f.pkts1 > 3)
+    ) {
       // A new connection reusing the 4-tuple of one that ended.
       this.flows.end(f);
       f = null;
     }
-    if (f === null) f = this.newFlow(buf, p, src, dst, sport, dport, proto, ts);
+    if (f === null) f = this.newFlow(p, src, dst, sport, dport, proto, ts);
     const senderIsA = src === f.kA && sport === f.pA;
     const dir = senderIsA === f.clientIsA ? 0 : 1;
     f.lastTs = ts;
+    if (frames > 1) {
+      f.extraFragmentFrames += frames - 1;
+      f.extraFragmentBytes += bytes - wireLen;
+    }
     if (dir === 0) {
       f.pkts0 += frames;
       f.bytes0 += bytes;
@@ -241,7 +301,7 @@ export class Engine {
         const st = f.streams?.[dir];
         if (st === undefined) return;
         // A direction whose start we never saw may begin inside a PDU: let the framer resynchronise.
-        if (!st.isStarted && !f.synSeen[dir]) f.analyzer?.gap(dir, 0);
+        if (!st.isStarted && !f.synSeen[dir]) f.analyzer?.gap(f.flip ? ((1 - dir) as Direction) : dir, 0);
         st.segment(p.tcpSeq, payloadBuf.subarray(p.payloadOffset, p.payloadOffset + plen), ts);
       }
     } else if (proto === TRANSPORT_UDP) {
@@ -251,7 +311,15 @@ export class Engine {
     }
   }
 
-  private newFlow(buf: Uint8Array, p: PacketView, src: number, dst: number, sport: number, dport: number, proto: number, ts: number): Flow {
+  private newFlow(
+    p: PacketView,
+    src: number,
+    dst: number,
+    sport: number,
+    dport: number,
+    proto: number,
+    ts: number,
+  ): Flow {
     const dstGroup = this.isGroupAddr(dst, p.dstMac);
     let senderIsClient = true;
     if (dstGroup) senderIsClient = true;
@@ -272,7 +340,6 @@ export class Engine {
     const dstKey = this.endpointKey(dst, p.dstMac, dstGroup);
     const srcIp = this.addrText(src);
     const dstIp = this.addrText(dst);
-    void buf;
     const ends = senderIsClient
       ? { cKey: srcKey, sKey: dstKey, cIp: srcIp, sIp: dstIp }
       : { cKey: dstKey, sKey: srcKey, cIp: dstIp, sIp: srcIp };
@@ -288,9 +355,18 @@ export class Engine {
     const c = this.collector;
     const { name, confirmed } = f.protocolName();
     const transport =
-      f.proto === TRANSPORT_TCP ? 'tcp' : f.proto === TRANSPORT_UDP ? 'udp' : f.proto === 1 ? 'icmp' : f.proto === 58 ? 'icmpv6' : 'ip';
+      f.proto === TRANSPORT_TCP
+        ? 'tcp'
+        : f.proto === TRANSPORT_UDP
+          ? 'udp'
+          : f.proto === 1
+            ? 'icmp'
+            : f.proto === 58
+              ? 'icmpv6'
+              : 'ip';
     const port = transport === 'tcp' || transport === 'udp' ? f.sPort : transport === 'ip' ? f.proto : 0;
-    const protocol = transport === 'ip' ? ipProtocolName(f.proto) : transport === 'icmp' || transport === 'icmpv6' ? transport : name;
+    const protocol =
+      transport === 'ip' ? ipProtocolName(f.proto) : transport === 'icmp' || transport === 'icmpv6' ? transport : name;
     const comm = c.comm(f.cKey, f.sKey, transport, port, protocol, confirmed, f.firstTs);
     const pkts = f.pkts0 + f.pkts1;
     const bytes = f.bytes0 + f.bytes1;
@@ -317,12 +393,23 @@ export class Engine {
       bytes,
       firstTs: f.firstTs,
       lastTs: f.lastTs,
+      extraFragmentFrames: f.extraFragmentFrames,
+      extraFragmentBytes: f.extraFragmentBytes,
     });
     this.ipSeen(f.cKey, f.cIp, f.cMac, f.pkts0, pkts, bytes, f, f.pkts0 > 0);
     this.ipSeen(f.sKey, f.sIp, f.sMac, f.pkts1, pkts, bytes, f, f.pkts1 > 0);
   }
 
-  private ipSeen(key: string, ip: string, mac: number, sent: number, pkts: number, bytes: number, f: Flow, sentSomething: boolean): void {
+  private ipSeen(
+    key: string,
+    ip: string,
+    mac: number,
+    sent: number,
+    pkts: number,
+    bytes: number,
+    f: Flow,
+    sentSomething: boolean,
+  ): void {
     if (!key.startsWith('ip:')) {
       if (key.startsWith('mac:') && mac >= 0) this.l2Count(mac, f.vlan, f.firstTs, f.lastTs, pkts, bytes);
       return;
@@ -398,7 +485,12 @@ export class Engine {
     // Other layer-2 protocols (Profinet, GOOSE, SV, PTP, EtherCAT...): a communication between MACs.
     if (src < 0 || isGroupMac(src)) return;
     const dst = p.dstMac;
-    const dstKey = dst === BROADCAST_MAC ? 'group:ff:ff:ff:ff:ff:ff' : isGroupMac(dst) ? `group:${formatMac(dst)}` : `mac:${formatMac(dst)}`;
+    const dstKey =
+      dst === BROADCAST_MAC
+        ? 'group:ff:ff:ff:ff:ff:ff'
+        : isGroupMac(dst)
+          ? `group:${formatMac(dst)}`
+          : `mac:${formatMac(dst)}`;
     const comm = this.collector.comm(`mac:${formatMac(src)}`, dstKey, 'ethernet', et, name, false, ts);
     if (comm === null) return;
     if (comm.flows === 0) comm.flows = 1;
@@ -416,7 +508,8 @@ export class Engine {
     if (l.systemName !== undefined) info.systemName = l.systemName;
     if (l.systemDescription !== undefined) info.systemDescription = l.systemDescription;
     if (l.enabledCapabilities !== undefined) info.capabilities = [...l.enabledCapabilities];
-    if (l.managementAddresses !== undefined && l.managementAddresses.length > 0) info.managementAddresses = l.managementAddresses.map((m) => m.address);
+    if (l.managementAddresses !== undefined && l.managementAddresses.length > 0)
+      info.managementAddresses = l.managementAddresses.map((m) => m.address);
     if (l.portId !== undefined) info.portId = l.portId.value;
     if (l.chassisId !== undefined) info.chassisId = l.chassisId.value;
     this.collector.lldp.set(src, info);
@@ -454,13 +547,44 @@ export class Engine {
   }
 
   private switchLink(linkType: number): void {
-    if (this.curLink >= 0) this.linkTypePackets.set(this.curLink, (this.linkTypePackets.get(this.curLink) ?? 0) + this.curLinkCount);
+    if (this.curLink >= 0)
+      this.linkTypePackets.set(this.curLink, (this.linkTypePackets.get(this.curLink) ?? 0) + this.curLinkCount);
     this.curLink = linkType;
     this.curLinkCount = 1;
   }
 
+  /** Credits the frames of datagrams that never completed to the conversation their first fragment named. */
+  private creditIncompleteFragments(): void {
+    for (const meta of this.fragFrames.values()) {
+      const first = meta.first;
+      if (first === null) continue;
+      const p = this.pv;
+      p.reset();
+      p.srcMac = first.srcMac;
+      p.dstMac = first.dstMac;
+      p.vlan = first.vlan;
+      p.tcpFlags = first.tcpFlags;
+      p.icmpType = first.icmpType;
+      let f = this.flows.lookup(first.src, first.dst, first.sport, first.dport, first.proto);
+      f ??= this.newFlow(p, first.src, first.dst, first.sport, first.dport, first.proto, first.ts);
+      const senderIsA = first.src === f.kA && first.sport === f.pA;
+      if (senderIsA === f.clientIsA) {
+        f.pkts0 += meta.frames;
+        f.bytes0 += meta.bytes;
+        if (f.cMac < 0) f.cMac = first.srcMac;
+      } else {
+        f.pkts1 += meta.frames;
+        f.bytes1 += meta.bytes;
+        if (f.sMac < 0) f.sMac = first.srcMac;
+      }
+      if (first.ts > f.lastTs) f.lastTs = first.ts;
+    }
+    this.fragFrames.clear();
+  }
+
   /** Ends all flows and incomplete reassembly; call once at the end of input. */
   finish(): void {
+    this.creditIncompleteFragments();
     this.switchLink(-1);
     this.linkTypePackets.delete(-1);
     this.flows.endAll();

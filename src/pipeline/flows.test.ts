@@ -8,7 +8,10 @@ test('mid-stream: the well-known or registered port is the server', () => {
   assert.equal(senderIsServer('tcp', 502, 49152, none), true);
   assert.equal(senderIsServer('tcp', 49152, 502, none), false);
   assert.equal(senderIsServer('tcp', 20000, 1025, none), true); // DNP3
-  assert.equal(senderIsServer('tcp', 40000, 41000, (p) => p === 41000), false);
+  assert.equal(
+    senderIsServer('tcp', 40000, 41000, (p) => p === 41000),
+    false,
+  );
 });
 
 test('mid-stream: a privileged port beats an unprivileged one, and ties keep the first sender as client', () => {

@@ -3,7 +3,14 @@
 // timeouts; a bound with eviction (counted). TCP payload is reordered per direction (TcpStream)
 // and handed to the protocol analyzer registered for the server port.
 
-import type { AnalyzerContext, AssetFact, Direction, OperationEvent, ProtocolDefinition, StreamAnalyzer } from '../protocols/_core/types.ts';
+import type {
+  AnalyzerContext,
+  AssetFact,
+  Direction,
+  OperationEvent,
+  ProtocolDefinition,
+  StreamAnalyzer,
+} from '../protocols/_core/types.ts';
 import { TcpStream } from '../protocols/_core/tcp-stream.ts';
 import { isServicePort, portName } from '../protocols/ports.ts';
 import type { Collector, OpAgg } from './collector.ts';
@@ -51,6 +58,14 @@ export class Flow implements AnalyzerContext {
   fin1 = false;
   rst = false;
   def: ProtocolDefinition | null;
+  /**
+   * True when the dissector was chosen by the client's port (e.g. a connection opened *from* port
+   * 502): the analyzer's direction 0 (requests) is then server → client.
+   */
+  flip = false;
+  /** Fragment frames credited to this flow beyond the one that completed each datagram. */
+  extraFragmentFrames = 0;
+  extraFragmentBytes = 0;
   analyzer: StreamAnalyzer | null = null;
   streams: [TcpStream, TcpStream] | null = null;
   confirmed = false;
@@ -133,18 +148,23 @@ export class Flow implements AnalyzerContext {
     const a = def.createAnalyzer(this);
     this.analyzer = a;
     if (this.proto === TRANSPORT_TCP) {
-      const lim = { maxBufferedBytes: this.table.limits.tcpMaxBufferedBytes, maxBufferedSegments: this.table.limits.tcpMaxBufferedSegments };
-      const flow = this;
-      const sink = (dir: Direction): { data(b: Uint8Array, ts: number): void; gap(n: number): void } => ({
-        data(b: Uint8Array, ts: number): void {
-          flow.analyzer?.data(dir, b, ts);
-        },
-        gap(n: number): void {
-          flow.table.tcpGaps++;
-          flow.table.tcpGapBytes += n;
-          flow.analyzer?.gap(dir, n);
-        },
-      });
+      const lim = {
+        maxBufferedBytes: this.table.limits.tcpMaxBufferedBytes,
+        maxBufferedSegments: this.table.limits.tcpMaxBufferedSegments,
+      };
+      const sink = (flowDir: Direction): { data(b: Uint8Array, ts: number): void; gap(n: number): void } => {
+        const dir: Direction = this.flip ? ((1 - flowDir) as Direction) : flowDir;
+        return {
+          data: (b: Uint8Array, ts: number): void => {
+            this.analyzer?.data(dir, b, ts);
+          },
+          gap: (n: number): void => {
+            this.table.tcpGaps++;
+            this.table.tcpGapBytes += n;
+            this.analyzer?.gap(dir, n);
+          },
+        };
+      };
       this.streams = [new TcpStream(sink(0), lim), new TcpStream(sink(1), lim)];
       this.synSeen = [false, false];
     }
@@ -175,11 +195,16 @@ export function buildRegistry(defs: readonly ProtocolDefinition[]): Registry {
 }
 
 /** Decides which side of a first packet is the server when no SYN told us. */
-export function senderIsServer(transport: 'tcp' | 'udp', sport: number, dport: number, registered: (port: number) => boolean): boolean {
+export function senderIsServer(
+  transport: 'tcp' | 'udp',
+  sport: number,
+  dport: number,
+  registered: (port: number) => boolean,
+): boolean {
   const sKnown = registered(sport) || isServicePort(transport, sport);
   const dKnown = registered(dport) || isServicePort(transport, dport);
   if (sKnown !== dKnown) return sKnown;
-  if ((sport < 1024) !== (dport < 1024)) return sport < 1024;
+  if (sport < 1024 !== dport < 1024) return sport < 1024;
   if (sKnown && dKnown) return sport < dport;
   // Neither is a known service: the lower port is more likely the listener; ties mean the first
   // sender is the client.
@@ -212,7 +237,13 @@ export class FlowTable {
   /** Per-PDU trace hook (protocol, direction, code); null on the fast path. */
   trace: ((protocol: string, dir: Direction, code: number) => void) | null = null;
 
-  constructor(limits: FlowLimits, collector: Collector, registry: Registry, onEnd: (f: Flow) => void, onFact: (f: Flow, fact: AssetFact) => void) {
+  constructor(
+    limits: FlowLimits,
+    collector: Collector,
+    registry: Registry,
+    onEnd: (f: Flow) => void,
+    onFact: (f: Flow, fact: AssetFact) => void,
+  ) {
     this.limits = limits;
     this.collector = collector;
     this.registry = registry;
@@ -259,10 +290,21 @@ export class FlowTable {
     const h = mix(kA, kB, (pA << 16) | pB, proto);
     const clientIsA = senderIsClient === srcFirst;
     const sPort = senderIsClient ? dport : sport;
+    const cPort = senderIsClient ? sport : dport;
     let def: ProtocolDefinition | null = null;
-    if (proto === TRANSPORT_TCP) def = this.registry.tcp.get(sPort) ?? null;
-    else if (proto === TRANSPORT_UDP) def = this.registry.udp.get(sPort) ?? this.registry.udp.get(senderIsClient ? sport : dport) ?? null;
+    let flip = false;
+    const reg = proto === TRANSPORT_TCP ? this.registry.tcp : proto === TRANSPORT_UDP ? this.registry.udp : null;
+    if (reg !== null) {
+      def = reg.get(sPort) ?? null;
+      if (def === null) {
+        def = reg.get(cPort) ?? null;
+        // UDP discovery answers (DHCP 67→68, NBNS 137→137) keep their direction; a TCP connection
+        // opened from a service port has the service on the client side.
+        flip = def !== null && proto === TRANSPORT_TCP;
+      }
+    }
     const f = new Flow(this, h, kA, kB, pA, pB, proto, clientIsA, ends, vlan, ts, def);
+    f.flip = flip;
     f.next = this.buckets.get(h) ?? null;
     this.buckets.set(h, f);
     this.size++;
@@ -298,7 +340,8 @@ export class FlowTable {
     for (const head of this.buckets.values()) {
       for (let f: Flow | null = head; f !== null; f = f.next) {
         const quiet = now - f.lastTs;
-        if (quiet > idle || ((f.rst || (f.fin0 && f.fin1)) && quiet > closedGrace) || now - f.firstTs > maxAge) ended.push(f);
+        if (quiet > idle || ((f.rst || (f.fin0 && f.fin1)) && quiet > closedGrace) || now - f.firstTs > maxAge)
+          ended.push(f);
       }
     }
     for (const f of ended) {

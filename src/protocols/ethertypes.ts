@@ -52,8 +52,24 @@ export function etherTypeName(et: number): string {
 }
 
 const IP_PROTOCOLS: Readonly<Record<number, string>> = {
-  1: 'icmp', 2: 'igmp', 4: 'ipip', 6: 'tcp', 8: 'egp', 17: 'udp', 41: 'ipv6-in-ipv4', 46: 'rsvp', 47: 'gre',
-  50: 'esp', 51: 'ah', 58: 'icmpv6', 88: 'eigrp', 89: 'ospf', 103: 'pim', 112: 'vrrp', 115: 'l2tp', 132: 'sctp',
+  1: 'icmp',
+  2: 'igmp',
+  4: 'ipip',
+  6: 'tcp',
+  8: 'egp',
+  17: 'udp',
+  41: 'ipv6-in-ipv4',
+  46: 'rsvp',
+  47: 'gre',
+  50: 'esp',
+  51: 'ah',
+  58: 'icmpv6',
+  88: 'eigrp',
+  89: 'ospf',
+  103: 'pim',
+  112: 'vrrp',
+  115: 'l2tp',
+  132: 'sctp',
 };
 
 export function ipProtocolName(p: number): string {

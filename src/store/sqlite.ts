@@ -49,7 +49,17 @@ export function emptyDocument(): AnalysisDocument {
     communications: [],
     protocols: [],
     anomalies: {},
-    stats: { flows: 0, flowsEvicted: 0, flowsTimedOut: 0, tcpGaps: 0, tcpGapBytes: 0, ipFragmentsReassembled: 0, communicationsDropped: 0, assetsDropped: 0, durationMs: 0 },
+    stats: {
+      flows: 0,
+      flowsEvicted: 0,
+      flowsTimedOut: 0,
+      tcpGaps: 0,
+      tcpGapBytes: 0,
+      ipFragmentsReassembled: 0,
+      communicationsDropped: 0,
+      assetsDropped: 0,
+      durationMs: 0,
+    },
   };
 }
 
@@ -89,18 +99,28 @@ export class SqliteStore {
 
   private migrate(): void {
     try {
-      this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+      this.db.exec(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
+      );
     } catch (e) {
-      throw new StoreError('store.not_a_database', `${this.path} is not a PlantGuard database (${(e as Error).message})`);
+      throw new StoreError(
+        'store.not_a_database',
+        `${this.path} is not a PlantGuard database (${(e as Error).message})`,
+      );
     }
     const current = this.version();
     if (current > MIGRATIONS.length) {
-      throw new StoreError('store.newer_schema', `${this.path} was written by a newer PlantGuard (schema ${current}; this one knows ${MIGRATIONS.length}); upgrade PlantGuard`);
+      throw new StoreError(
+        'store.newer_schema',
+        `${this.path} was written by a newer PlantGuard (schema ${current}; this one knows ${MIGRATIONS.length}); upgrade PlantGuard`,
+      );
     }
     for (let v = current; v < MIGRATIONS.length; v++) {
       this.transaction(() => {
         this.db.exec(MIGRATIONS[v]!);
-        this.db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(v + 1, new Date().toISOString());
+        this.db
+          .prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)')
+          .run(v + 1, new Date().toISOString());
       });
     }
   }
@@ -119,7 +139,9 @@ export class SqliteStore {
   /** The stored model, or an empty one. */
   load(): AnalysisDocument {
     const doc = emptyDocument();
-    const meta = new Map((this.db.prepare('SELECT key, value FROM meta').all() as Row[]).map((r) => [String(r.key), String(r.value)]));
+    const meta = new Map(
+      (this.db.prepare('SELECT key, value FROM meta').all() as Row[]).map((r) => [String(r.key), String(r.value)]),
+    );
     if (meta.has('capture')) doc.capture = json(meta.get('capture'));
     if (meta.has('stats')) doc.stats = json(meta.get('stats'));
     if (meta.has('generator')) doc.generator = json(meta.get('generator'));
@@ -129,7 +151,7 @@ export class SqliteStore {
         kind: String(r.kind) as Asset['kind'],
         macs: json(r.macs),
         ips: json(r.ips),
-        vendor: r.vendor === null ? null : String(r.vendor),
+        vendor: typeof r.vendor === 'string' ? r.vendor : null,
         names: json(r.names),
         vlans: json(r.vlans),
         role: String(r.role) as Asset['role'],
@@ -172,13 +194,20 @@ export class SqliteStore {
       address: String(r.address),
       kind: String(r.kind) as 'broadcast' | 'multicast',
     }));
-    doc.protocols = (this.db.prepare('SELECT * FROM protocols ORDER BY packets DESC, protocol').all() as Row[]).map((r) => ({
-      protocol: String(r.protocol),
-      packets: Number(r.packets),
-      bytes: Number(r.bytes),
-      communications: Number(r.communications),
-    }));
-    doc.anomalies = Object.fromEntries((this.db.prepare('SELECT code, count FROM anomalies ORDER BY code').all() as Row[]).map((r) => [String(r.code), Number(r.count)]));
+    doc.protocols = (this.db.prepare('SELECT * FROM protocols ORDER BY packets DESC, protocol').all() as Row[]).map(
+      (r) => ({
+        protocol: String(r.protocol),
+        packets: Number(r.packets),
+        bytes: Number(r.bytes),
+        communications: Number(r.communications),
+      }),
+    );
+    doc.anomalies = Object.fromEntries(
+      (this.db.prepare('SELECT code, count FROM anomalies ORDER BY code').all() as Row[]).map((r) => [
+        String(r.code),
+        Number(r.count),
+      ]),
+    );
     return doc;
   }
 
@@ -190,25 +219,40 @@ export class SqliteStore {
       this.replace(merged);
       const c = next.capture;
       this.db
-        .prepare('INSERT INTO captures (analysed_at, files, packets, bytes, start, "end", truncated, issues) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(new Date().toISOString(), JSON.stringify(c.files), c.packets, c.bytes, c.start, c.end, c.truncated ? 1 : 0, JSON.stringify(c.issues));
+        .prepare(
+          'INSERT INTO captures (analysed_at, files, packets, bytes, start, "end", truncated, issues) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(
+          new Date().toISOString(),
+          JSON.stringify(c.files),
+          c.packets,
+          c.bytes,
+          c.start,
+          c.end,
+          c.truncated ? 1 : 0,
+          JSON.stringify(c.issues),
+        );
     });
     return merged;
   }
 
   /** Analysis runs recorded in this store, oldest first. */
   captures(): { id: number; analysedAt: string; files: string[]; packets: number }[] {
-    return (this.db.prepare('SELECT id, analysed_at, files, packets FROM captures ORDER BY id').all() as Row[]).map((r) => ({
-      id: Number(r.id),
-      analysedAt: String(r.analysed_at),
-      files: json(r.files),
-      packets: Number(r.packets),
-    }));
+    return (this.db.prepare('SELECT id, analysed_at, files, packets FROM captures ORDER BY id').all() as Row[]).map(
+      (r) => ({
+        id: Number(r.id),
+        analysedAt: String(r.analysed_at),
+        files: json(r.files),
+        packets: Number(r.packets),
+      }),
+    );
   }
 
   private replace(doc: AnalysisDocument): void {
     const db = this.db;
-    db.exec('DELETE FROM asset_addresses; DELETE FROM assets; DELETE FROM communications; DELETE FROM groups_; DELETE FROM protocols; DELETE FROM anomalies; DELETE FROM meta;');
+    db.exec(
+      'DELETE FROM asset_addresses; DELETE FROM assets; DELETE FROM communications; DELETE FROM groups_; DELETE FROM protocols; DELETE FROM anomalies; DELETE FROM meta;',
+    );
     const meta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
     meta.run('capture', JSON.stringify(doc.capture));
     meta.run('stats', JSON.stringify(doc.stats));

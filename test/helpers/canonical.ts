@@ -8,6 +8,10 @@ export function canonical(doc: AnalysisDocument): AnalysisDocument {
   d.generator.version = '(any)';
   d.stats.durationMs = 0;
   d.capture.files = d.capture.files.map((f) => (f === '-' ? f : basename(f)));
-  d.capture.issues = d.capture.issues.map((i) => ({ ...i, file: basename(i.file), message: i.message.replaceAll(/\/[^\s:]*\//g, '') }));
+  d.capture.issues = d.capture.issues.map((i) => ({
+    ...i,
+    file: basename(i.file),
+    message: i.message.replaceAll(/\/[^\s:]*\//g, ''),
+  }));
   return d;
 }

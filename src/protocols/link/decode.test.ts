@@ -135,12 +135,16 @@ test('IPv4 fragments are flagged and reassembled, first-arrived data winning', (
 test('decodeFrame is total on random bytes and every link type', () => {
   const p = new PacketView();
   fc.assert(
-    fc.property(fc.uint8Array({ maxLength: 200 }), fc.constantFrom(0, 1, 12, 101, 108, 113, 228, 229, 276, 105), (bytes, lt) => {
-      decodeFrame(bytes, 0, bytes.length, lt, p);
-      if (p.status === FRAME.ok && p.payloadLength > 0) {
-        assert.ok(p.payloadOffset + p.payloadLength <= bytes.length);
-      }
-    }),
+    fc.property(
+      fc.uint8Array({ maxLength: 200 }),
+      fc.constantFrom(0, 1, 12, 101, 108, 113, 228, 229, 276, 105),
+      (bytes, lt) => {
+        decodeFrame(bytes, 0, bytes.length, lt, p);
+        if (p.status === FRAME.ok && p.payloadLength > 0) {
+          assert.ok(p.payloadOffset + p.payloadLength <= bytes.length);
+        }
+      },
+    ),
     { numRuns: 3000 },
   );
 });

@@ -15,7 +15,11 @@ const MAX_TAGS = 4;
 const MAX_EXT_HEADERS = 8;
 
 function mac(b: Uint8Array, o: number): number {
-  return b[o]! * 0x10000000000 + b[o + 1]! * 0x100000000 + (((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0);
+  return (
+    b[o]! * 0x10000000000 +
+    b[o + 1]! * 0x100000000 +
+    (((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0)
+  );
 }
 
 function bad(p: PacketView, code: string): void {
@@ -93,7 +97,8 @@ export function decodeFrame(b: Uint8Array, off: number, len: number, linkType: n
       if (len < 4) return bad(p, 'null.truncated');
       // The family is in the writer's byte order (null) or network order (loop); accept both.
       let fam = b[q]! | (b[q + 1]! << 8) | (b[q + 2]! << 16) | (b[q + 3]! << 24);
-      if (fam > 0xffff || linkType === LINKTYPE.loop) fam = ((b[q]! << 24) | (b[q + 1]! << 16) | (b[q + 2]! << 8) | b[q + 3]!) >>> 0;
+      if (fam > 0xffff || linkType === LINKTYPE.loop)
+        fam = ((b[q]! << 24) | (b[q + 1]! << 16) | (b[q + 2]! << 8) | b[q + 3]!) >>> 0;
       q += 4;
       if (fam === 2) et = ETH_IPV4;
       else if (fam === 24 || fam === 28 || fam === 30 || fam === 10) et = ETH_IPV6;
@@ -126,7 +131,8 @@ function decodeIpv4(b: Uint8Array, q: number, end: number, p: PacketView): void 
   p.srcIp = ((b[q + 12]! << 24) | (b[q + 13]! << 16) | (b[q + 14]! << 8) | b[q + 15]!) >>> 0;
   p.dstIp = ((b[q + 16]! << 24) | (b[q + 17]! << 16) | (b[q + 18]! << 8) | b[q + 19]!) >>> 0;
   let ipEnd = q + total;
-  if (total === 0) ipEnd = end; // TCP segmentation offload captures carry 0
+  if (total === 0)
+    ipEnd = end; // TCP segmentation offload captures carry 0
   else if (total < ihl) return bad(p, 'ipv4.bad_total_length');
   else if (ipEnd > end) ipEnd = end; // snaplen cut the packet
   p.l3End = ipEnd;

@@ -27,7 +27,14 @@ export interface ReassemblyCounters {
 }
 
 export class IpReassembler {
-  readonly counters: ReassemblyCounters = { reassembled: 0, fragments: 0, timedOut: 0, evicted: 0, overlaps: 0, oversize: 0 };
+  readonly counters: ReassemblyCounters = {
+    reassembled: 0,
+    fragments: 0,
+    timedOut: 0,
+    evicted: 0,
+    overlaps: 0,
+    oversize: 0,
+  };
   private readonly pending = new Map<string, Pending>();
   private readonly limits: ReassemblyLimits;
 
