@@ -12,16 +12,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import {
-  epb,
-  idb,
-  pcapFile,
-  pcapHeader,
-  pcapRecord,
-  shb,
-  concat,
-  type PcapRecord,
-} from '../src/capture/test-helpers.ts';
+import { epb, idb, pcapFile, pcapRecord, shb, concat, type PcapRecord } from '../src/capture/test-helpers.ts';
 import type { AnalysisDocument } from '../src/model/types.ts';
 import { NO_SHARED, REPO, sharedPcap } from './helpers/shared.ts';
 
