@@ -316,6 +316,14 @@ async function* readBatches(
   } catch (e) {
     if (e instanceof CaptureError) throw e;
     const err = e as NodeJS.ErrnoException;
+    if (gz !== null && isZlibError(err) && parser.offset === 0) {
+      // Nothing came out at all: this input is unreadable, not a damaged capture.
+      throw new CaptureError(
+        'capture.bad_gzip',
+        name,
+        `${name}: the gzip data is corrupt (${err.message}); no capture could be read from it`,
+      );
+    }
     if (gz !== null && isZlibError(err)) {
       stats.truncated = true;
       stats.issues.push({
