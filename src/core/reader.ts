@@ -12,14 +12,25 @@ export class ShortRead extends Error {
 }
 
 export class Reader {
-  readonly bytes: Uint8Array;
+  bytes: Uint8Array;
   pos: number;
-  readonly end: number;
+  end: number;
 
   constructor(bytes: Uint8Array, start = 0, end = bytes.length) {
     this.bytes = bytes;
     this.pos = start;
     this.end = Math.min(end, bytes.length);
+  }
+
+  /**
+   * Points this reader at new bytes. Hot decoders keep one module-level Reader and reset it per
+   * PDU instead of allocating one (decoding is synchronous, so it is never shared mid-use).
+   */
+  reset(bytes: Uint8Array, start = 0, end = bytes.length): this {
+    this.bytes = bytes;
+    this.pos = start;
+    this.end = Math.min(end, bytes.length);
+    return this;
   }
 
   get remaining(): number {

@@ -126,7 +126,8 @@ export class PduFramer {
       if (len > 0 && len <= max) {
         if (pos + len <= end) {
           this.pdus++;
-          this.onPdu(bytes.subarray(pos, pos + len), ts);
+          // One PDU per segment is the common case: hand over the chunk itself, no new view.
+          this.onPdu(pos === 0 && len === end ? bytes : bytes.subarray(pos, pos + len), ts);
           pos += len;
           continue;
         }

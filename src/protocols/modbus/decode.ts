@@ -160,6 +160,8 @@ export interface ModbusAdu {
 
 const EMPTY: ModbusPdu = Object.freeze({ kind: 'empty' });
 const NO_BYTES = new Uint8Array(0);
+/** One reader for all ADUs: decoding is synchronous and never re-entrant. */
+const READER = new Reader(NO_BYTES);
 
 // Anomalies found while decoding one ADU. Decoding is synchronous, so one module-level list is
 // safe and saves an allocation per PDU; it is copied out only when it is not empty.
@@ -201,7 +203,7 @@ export function decodeModbusAdu(bytes: Uint8Array, dir: Direction): Decoded<Modb
   const total = 6 + length;
   if (n < total) return incomplete(total);
   found.length = 0;
-  const r = new Reader(bytes, 0, total);
+  const r = READER.reset(bytes, 0, total);
   try {
     return decodeAdu(r, dir === 1, length, total);
   } catch (e) {

@@ -1,6 +1,6 @@
 // Differential test: our decoded Modbus fields against tshark's on the shared real captures. The
 // tshark reference is checked in (testdata/), so this runs where tshark is absent;
-// PLANTGUARD_UPDATE_GOLDEN=1 regenerates it when tshark and /work/shared/pcaps are present.
+// PLANTGUARD_UPDATE_GOLDEN=1 regenerates it when tshark and ../shared/pcaps (beside the checkout) are present.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -11,7 +11,7 @@ import { decodeModbusAdu, type ModbusAdu } from './decode.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REFERENCE = join(HERE, 'testdata', 'tshark-reference.json');
-const PCAPS = '/work/shared/pcaps/modbus';
+const PCAPS = join(HERE, '..', '..', '..', '..', 'shared', 'pcaps', 'modbus');
 /** Capture and how many Modbus packets of it to keep in the reference. */
 const CAPTURES: ReadonlyArray<readonly [string, number]> = [
   ['icsnpp-modbus-example.pcap', 1000],
