@@ -127,12 +127,68 @@ export function buildModel(c: Collector, limits: Limits): BuiltModel {
     for (const mac of a.macs.keys()) if (!routerMacs.has(mac)) nonRouter++;
     if (nonRouter > 1) c.anomaly('asset.ip_with_several_macs');
   }
-  // 3. MACs seen only at layer 2 (or only as routers) are assets of their own.
-  for (const m of c.macs.values()) draftForMac(m.mac);
+  // 3. MACs seen only at layer 2 (or only as routers) are assets of their own, with the addresses
+  //    they claimed in ARP/DHCP even when no IP traffic of theirs was seen.
+  for (const m of c.macs.values()) {
+    const d = draftForMac(m.mac);
+    for (const ip of m.arpIps) {
+      if (byIp.has(ip) || d.ips.size >= limits.maxIpsPerAsset) continue;
+      d.ips.add(ip);
+      byIp.set(ip, d);
+    }
+  }
+
+  // 3b. A device that speaks LLDP from a port MAC of its own (switch ports, Siemens PLC ports) is
+  //     the device its chassis MAC or management address names, not a second asset.
+  const alias = new Map<string, string>();
+  const nameOwner = (name: string): Draft | undefined => {
+    let owner: Draft | undefined;
+    for (const [endpoint, names] of c.names) {
+      if (!names.has(name)) continue;
+      const d = endpoint.startsWith('ip:') ? byIp.get(endpoint.slice(3)) : drafts.get(endpoint);
+      if (d === undefined || (owner !== undefined && owner !== d)) return undefined;
+      owner = d;
+    }
+    return owner;
+  };
+  /** Port MACs of one chassis seen so far, for chassis that have no asset of their own. */
+  const chassisGroups = new Map<string, Draft>();
+  for (const [mac, info] of c.lldp) {
+    const l = byMac.get(mac);
+    if (l === undefined || l.kind === 'router' || l.ips.size > 0) continue;
+    let target: Draft | undefined;
+    if (info.chassisMac !== undefined && info.chassisMac !== mac) target = byMac.get(info.chassisMac);
+    if (target === undefined && info.chassisId !== undefined && info.chassisId !== '') {
+      // Several port MACs announcing one chassis id are one device, and so is the device whose
+      // DHCP/DNS name that chassis id is (PROFINET station names are used as both).
+      target = chassisGroups.get(info.chassisId) ?? nameOwner(info.chassisId);
+      if (target === undefined) chassisGroups.set(info.chassisId, l);
+    }
+    if (target === undefined || target.ips.size === 0) {
+      const owners = new Set(
+        (info.managementAddresses ?? []).map((a) => byIp.get(a)).filter((d): d is Draft => d !== undefined),
+      );
+      if (owners.size === 1) target = [...owners][0];
+    }
+    if (target === undefined || target === l || target.kind === 'router') {
+      // Standalone: the management addresses it announces are its own.
+      for (const a of info.managementAddresses ?? []) {
+        if ((!a.includes('.') && !a.includes(':')) || a === '0.0.0.0' || a === '::' || a.startsWith('127.')) continue;
+        if (byIp.has(a) || l.ips.size >= limits.maxIpsPerAsset) continue;
+        l.ips.add(a);
+        byIp.set(a, l);
+      }
+      continue;
+    }
+    target.macs.add(mac);
+    byMac.set(mac, target);
+    drafts.delete(l.id);
+    alias.set(l.id, target.id);
+  }
 
   const resolve = (endpoint: string): string | null => {
     if (endpoint.startsWith('ip:')) return byIp.get(endpoint.slice(3))?.id ?? null;
-    if (endpoint.startsWith('mac:')) return drafts.has(endpoint) ? endpoint : null;
+    if (endpoint.startsWith('mac:')) return alias.get(endpoint) ?? (drafts.has(endpoint) ? endpoint : null);
     return endpoint; // group:
   };
 
@@ -209,13 +265,14 @@ export function buildModel(c: Collector, limits: Limits): BuiltModel {
         for (const [name, src] of n) if (!names.has(name) && names.size < limits.maxNamesPerAsset) names.set(name, src);
     };
     for (const ip of d.ips) {
-      const a = c.ips.get(ip)!;
+      addNames(`ip:${ip}`);
+      const a = c.ips.get(ip);
+      if (a === undefined) continue;
       first = Math.min(first, a.firstTs);
       last = Math.max(last, a.lastTs);
       packets += a.packets;
       bytes += a.bytes;
       for (const v of a.vlans) vlans.add(v);
-      addNames(`ip:${ip}`);
     }
     const macs = [...d.macs];
     for (const mac of macs) {
@@ -234,8 +291,8 @@ export function buildModel(c: Collector, limits: Limits): BuiltModel {
     }
     if (!Number.isFinite(first)) continue;
     const primary = macs[0];
-    const lldp = primary !== undefined ? c.lldp.get(primary) : undefined;
-    const dhcp = primary !== undefined ? c.dhcp.get(primary) : undefined;
+    const lldp = macs.map((m) => c.lldp.get(m)).find((x) => x !== undefined);
+    const dhcp = macs.map((m) => c.dhcp.get(m)).find((x) => x !== undefined);
     const roleEvidence: string[] = [];
     let role: Asset['role'] = 'unknown';
     if (d.routerEvidence !== null) {
@@ -243,7 +300,8 @@ export function buildModel(c: Collector, limits: Limits): BuiltModel {
       roleEvidence.push(d.routerEvidence);
     }
     const caps = lldp?.capabilities ?? [];
-    if (caps.includes('router') || caps.includes('bridge')) {
+    // Controllers with an integrated switch announce bridge *and* station: they are not switches.
+    if (caps.includes('router') || (caps.includes('bridge') && !caps.includes('station'))) {
       role = 'network_device';
       roleEvidence.push(`LLDP enabled capabilities: ${caps.join(', ')}`);
     }

@@ -74,6 +74,8 @@ export interface LldpInfo {
   managementAddresses?: string[];
   portId?: string;
   chassisId?: string;
+  /** The chassis id as a MAC number when its subtype is a MAC address. */
+  chassisMac?: number;
 }
 
 export interface IdentityFact {

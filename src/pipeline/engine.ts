@@ -230,7 +230,9 @@ export class Engine {
 
   private endpointKey(id: number, mac: number, group: boolean): string {
     if (group) return `group:${this.addrText(id)}`;
-    if (id === 0 && mac >= 0) return `mac:${formatMac(mac)}`; // 0.0.0.0: a DHCP client without an address
+    // 0.0.0.0 and :: are hosts without an address yet (DHCP, duplicate address detection).
+    if ((id === 0 || (id >= IPV6_BASE && this.ipv6Text[id - IPV6_BASE] === '::')) && mac >= 0)
+      return `mac:${formatMac(mac)}`;
     return `ip:${this.addrText(id)}`;
   }
 
@@ -511,7 +513,10 @@ export class Engine {
     if (l.managementAddresses !== undefined && l.managementAddresses.length > 0)
       info.managementAddresses = l.managementAddresses.map((m) => m.address);
     if (l.portId !== undefined) info.portId = l.portId.value;
-    if (l.chassisId !== undefined) info.chassisId = l.chassisId.value;
+    if (l.chassisId !== undefined) {
+      info.chassisId = l.chassisId.value;
+      if (l.chassisId.mac !== undefined) info.chassisMac = l.chassisId.mac;
+    }
     this.collector.lldp.set(src, info);
     if (l.systemName !== undefined) this.collector.name(`mac:${formatMac(src)}`, l.systemName, 'lldp');
   }

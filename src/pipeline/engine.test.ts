@@ -1,0 +1,186 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LIMITS } from '../core/limits.ts';
+import { buildModel } from '../model/build.ts';
+import { PROTOCOLS } from '../protocols/registry.ts';
+import { arpReply, frame, type FrameSpec } from '../../test/helpers/packets.ts';
+import { Engine } from './engine.ts';
+
+const PLC_MAC = 0x0080f4000001;
+const HMI_MAC = 0x001422000002;
+const ROUTER_MAC = 0x008063000003;
+
+function feed(e: Engine, frames: [Uint8Array, number][]): void {
+  for (const [f, ts] of frames) e.packet(f, 0, f.length, f.length, ts, 1);
+}
+
+function tcp(spec: Partial<FrameSpec> & Pick<FrameSpec, 'src' | 'dst' | 'sport' | 'dport'>): Uint8Array {
+  return frame({ srcMac: HMI_MAC, dstMac: PLC_MAC, proto: 'tcp', ...spec });
+}
+
+test('client and server come from the handshake, even against the port heuristic', () => {
+  const e = new Engine({ limits: { ...LIMITS }, protocols: PROTOCOLS });
+  // 10.0.0.9 opens a connection from port 502 to port 40000: the SYN decides.
+  feed(e, [
+    [tcp({ src: '10.0.0.9', dst: '10.0.0.1', sport: 502, dport: 40000, flags: 0x02 }), 1],
+    [
+      tcp({
+        src: '10.0.0.1',
+        dst: '10.0.0.9',
+        sport: 40000,
+        dport: 502,
+        flags: 0x12,
+        srcMac: PLC_MAC,
+        dstMac: HMI_MAC,
+      }),
+      2,
+    ],
+  ]);
+  e.finish();
+  const comms = [...e.collector.comms.values()];
+  assert.equal(comms.length, 1);
+  assert.equal(comms[0]!.client, 'ip:10.0.0.9');
+  assert.equal(comms[0]!.server, 'ip:10.0.0.1');
+  assert.equal(comms[0]!.port, 40000);
+});
+
+test('mid-stream flows: the well-known port is the server', () => {
+  const e = new Engine({ limits: { ...LIMITS }, protocols: PROTOCOLS });
+  feed(e, [
+    [
+      tcp({
+        src: '10.0.0.1',
+        dst: '10.0.0.9',
+        sport: 502,
+        dport: 51000,
+        flags: 0x10,
+        srcMac: PLC_MAC,
+        dstMac: HMI_MAC,
+      }),
+      1,
+    ],
+  ]);
+  e.finish();
+  const c = [...e.collector.comms.values()][0]!;
+  assert.equal(c.client, 'ip:10.0.0.9');
+  assert.equal(c.server, 'ip:10.0.0.1');
+  assert.equal(c.pkts1, 1);
+  assert.equal(c.protocol, 'modbus');
+  assert.equal(c.confirmed, false);
+});
+
+test('the flow table is bounded: the least recently seen flows are evicted and counted', () => {
+  const e = new Engine({ limits: { ...LIMITS, maxFlows: 100 }, protocols: PROTOCOLS });
+  for (let i = 0; i < 1000; i++)
+    feed(e, [[tcp({ src: '10.0.0.9', dst: '10.0.0.1', sport: 10000 + i, dport: 502, flags: 0x02 }), i]]);
+  assert.ok(e.flows.size <= 100, `flows in table: ${e.flows.size}`);
+  assert.ok(e.flows.evicted >= 900);
+  e.finish();
+  assert.equal(e.flows.created, 1000);
+  // Nothing is lost: every packet is still in the one communication.
+  const c = [...e.collector.comms.values()][0]!;
+  assert.equal(c.flows, 1000);
+  assert.equal(c.pkts0, 1000);
+  assert.equal(e.collector.anomalies.get('flow.evicted'), e.flows.evicted);
+});
+
+test('idle flows time out and a new SYN on the same 4-tuple starts a new flow', () => {
+  const e = new Engine({ limits: { ...LIMITS, flowIdleMicros: 60_000_000 }, protocols: PROTOCOLS });
+  const a = (ts: number, flags: number): [Uint8Array, number] => [
+    tcp({ src: '10.0.0.9', dst: '10.0.0.1', sport: 40000, dport: 502, flags }),
+    ts,
+  ];
+  feed(e, [a(0, 0x02), a(1, 0x10)]);
+  // 20 000 unrelated packets two hours later trigger a sweep.
+  for (let i = 0; i < 20_000; i++)
+    feed(e, [[tcp({ src: '10.0.0.8', dst: '10.0.0.2', sport: 40001, dport: 502, flags: 0x10 }), 7_200_000_000 + i]]);
+  assert.equal(e.flows.timedOut, 1);
+  feed(e, [a(7_300_000_000, 0x02), a(7_300_000_001, 0x10), a(7_300_000_002, 0x11), a(7_300_000_003, 0x02)]);
+  e.finish();
+  assert.equal(e.flows.created, 4);
+  const c = e.collector.comms.get('ip:10.0.0.9|ip:10.0.0.1|tcp|502|modbus')!;
+  assert.equal(c.flows, 3);
+});
+
+test('VLAN ids are kept on flows and assets', () => {
+  const e = new Engine({ limits: { ...LIMITS }, protocols: PROTOCOLS });
+  feed(e, [[tcp({ src: '10.0.0.9', dst: '10.0.0.1', sport: 40000, dport: 502, flags: 0x02, vlans: [100, 7] }), 1]]);
+  e.finish();
+  const m = buildModel(e.collector, { ...LIMITS });
+  assert.deepEqual(m.communications[0]!.vlans, [100]);
+  assert.deepEqual(m.assets.find((a) => a.ips.includes('10.0.0.9'))!.vlans, [100]);
+});
+
+test('a MAC carrying many IPs is a router; the IPs behind it are devices of their own', () => {
+  const e = new Engine({ limits: { ...LIMITS }, protocols: PROTOCOLS });
+  const frames: [Uint8Array, number][] = [[arpReply(ROUTER_MAC, '10.0.0.254', PLC_MAC, '10.0.0.1'), 0]];
+  // Four remote hosts reach the PLC through the router; the PLC answers to the router's MAC.
+  for (let i = 1; i <= 4; i++) {
+    frames.push([
+      frame({
+        srcMac: ROUTER_MAC,
+        dstMac: PLC_MAC,
+        src: `10.9.0.${i}`,
+        dst: '10.0.0.1',
+        proto: 'tcp',
+        sport: 40000 + i,
+        dport: 502,
+        flags: 0x02,
+      }),
+      i,
+    ]);
+    frames.push([
+      frame({
+        srcMac: PLC_MAC,
+        dstMac: ROUTER_MAC,
+        src: '10.0.0.1',
+        dst: `10.9.0.${i}`,
+        proto: 'tcp',
+        sport: 502,
+        dport: 40000 + i,
+        flags: 0x12,
+      }),
+      i + 0.5,
+    ]);
+  }
+  feed(e, frames);
+  e.finish();
+  const m = buildModel(e.collector, { ...LIMITS });
+  const router = m.assets.find((a) => a.kind === 'router')!;
+  assert.deepEqual(router.macs, ['00:80:63:00:00:03']);
+  assert.deepEqual(router.ips, ['10.0.0.254']);
+  assert.equal(router.role, 'network_device');
+  assert.match(router.roleEvidence[0]!, /source of 4 IP addresses/);
+  const plc = m.assets.find((a) => a.ips.includes('10.0.0.1'))!;
+  assert.deepEqual(plc.macs, ['00:80:f4:00:00:01']);
+  for (let i = 1; i <= 4; i++) {
+    const remote = m.assets.find((a) => a.ips.includes(`10.9.0.${i}`))!;
+    assert.equal(remote.id, `ip:10.9.0.${i}`);
+    assert.deepEqual(remote.macs, []);
+  }
+  assert.equal(m.assets.length, 6);
+  assert.equal(m.communications.filter((c) => c.server === plc.id).length, 4);
+});
+
+test('a UDP broadcast goes to a group, not to an asset', () => {
+  const e = new Engine({ limits: { ...LIMITS }, protocols: PROTOCOLS });
+  feed(e, [
+    [
+      frame({
+        srcMac: HMI_MAC,
+        dstMac: 0xffffffffffff,
+        src: '10.0.0.9',
+        dst: '255.255.255.255',
+        proto: 'udp',
+        sport: 50000,
+        dport: 44818,
+      }),
+      1,
+    ],
+  ]);
+  e.finish();
+  const m = buildModel(e.collector, { ...LIMITS });
+  assert.equal(m.assets.length, 1);
+  assert.deepEqual(m.groups, [{ id: 'group:255.255.255.255', address: '255.255.255.255', kind: 'broadcast' }]);
+  assert.equal(m.communications[0]!.server, 'group:255.255.255.255');
+});
