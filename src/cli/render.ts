@@ -124,6 +124,13 @@ export function renderAnalysis(doc: AnalysisDocument): string {
   out.push('');
   out.push('PROTOCOLS');
   const total = doc.capture.packets || 1;
+  // Named by port on every communication that carried it: no dissector confirmed it.
+  const confirmed = new Set(doc.communications.filter((c) => c.confirmed).map((c) => c.protocol));
+  const unconfirmed = new Set(
+    doc.communications
+      .filter((c) => !c.confirmed && !confirmed.has(c.protocol) && (c.transport === 'tcp' || c.transport === 'udp'))
+      .map((c) => c.protocol),
+  );
   out.push(
     renderTable(
       [
@@ -134,7 +141,7 @@ export function renderAnalysis(doc: AnalysisDocument): string {
         { header: 'COMMUNICATIONS', align: 'right' },
       ],
       doc.protocols.map((p) => [
-        p.protocol,
+        unconfirmed.has(p.protocol) ? `${p.protocol}?` : p.protocol,
         formatCount(p.packets),
         `${((100 * p.packets) / total).toFixed(1)}%`,
         formatBytes(p.bytes),
