@@ -1,7 +1,9 @@
 # Source me: puts the pinned Node 24 LTS (tools/node, from the npm registry) first on PATH
 # when the system Node is older than 22, installing it on first use.
 pg_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-pg_sys_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+pg_sys_version="$(node --version 2>/dev/null || echo v0)"
+pg_sys_major="${pg_sys_version#v}"
+pg_sys_major="${pg_sys_major%%.*}"
 if [ "${pg_sys_major}" -lt 22 ] || [ "${PLANTGUARD_PINNED_NODE:-}" = 1 ]; then
   if [ ! -x "$pg_root/tools/node/node_modules/.bin/node" ]; then
     echo "plantguard: installing the pinned Node 24 into tools/node (one time)..." >&2
@@ -9,4 +11,4 @@ if [ "${pg_sys_major}" -lt 22 ] || [ "${PLANTGUARD_PINNED_NODE:-}" = 1 ]; then
   fi
   export PATH="$pg_root/tools/node/node_modules/.bin:$PATH"
 fi
-unset pg_sys_major
+unset pg_sys_major pg_sys_version

@@ -1,6 +1,7 @@
 // DHCPv4 over UDP 67/68 as a datagram analyzer (RFC 2131 §3.1): client identity facts from
 // requests, the address a server acknowledged (DHCPACK yiaddr), and oddities as anomalies.
 
+import { createDatagramAnalyzer } from '../_core/datagram.ts';
 import { defineProtocol, type AnalyzerContext, type AssetFact, type StreamAnalyzer } from '../_core/types.ts';
 import { decodeDhcp, type DhcpMessage } from './decode.ts';
 
@@ -49,36 +50,16 @@ export function dhcpAnomalies(m: DhcpMessage): string[] {
 }
 
 export function createDhcpAnalyzer(ctx: AnalyzerContext): StreamAnalyzer {
-  let confirmed = false;
-  let detached = false;
-  return {
-    data(_dir, bytes) {
-      if (detached) return;
-      const d = decodeDhcp(bytes);
-      if (d.kind !== 'ok') {
-        if (confirmed) ctx.anomaly(d.kind === 'malformed' ? d.code : 'dhcp.truncated');
-        else {
-          detached = true;
-          ctx.violate('dhcp.not_dhcp');
-        }
-        return;
-      }
-      if (!confirmed) {
-        confirmed = true;
-        ctx.confirm();
-      }
-      for (const a of d.anomalies) ctx.anomaly(a);
-      for (const a of dhcpAnomalies(d.value)) ctx.anomaly(a);
-      const f = dhcpFact(d.value);
-      if (f) ctx.fact(f);
+  return createDatagramAnalyzer(ctx, {
+    decode: decodeDhcp,
+    truncatedCode: 'dhcp.truncated',
+    violationCode: 'dhcp.not_dhcp',
+    onMessage(c, m) {
+      for (const a of dhcpAnomalies(m)) c.anomaly(a);
+      const f = dhcpFact(m);
+      if (f) c.fact(f);
     },
-    gap() {
-      // Datagrams: nothing to resynchronise.
-    },
-    end() {
-      // No per-flow state to flush.
-    },
-  };
+  });
 }
 
 export const dhcpProtocol = defineProtocol({

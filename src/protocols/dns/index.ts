@@ -1,6 +1,7 @@
 // DNS, mDNS and LLMNR over UDP as a datagram analyzer: confirms on a valid message and turns
 // answers into name facts (A/AAAA, and PTR under in-addr.arpa / ip6.arpa, RFC 1035 §3.5, RFC 3596 §2.5).
 
+import { createDatagramAnalyzer } from '../_core/datagram.ts';
 import { formatIpv6 } from '../../core/text.ts';
 import { defineProtocol, type AnalyzerContext, type AssetFact, type StreamAnalyzer } from '../_core/types.ts';
 import { decodeDns, type DnsMessage, type DnsRecord } from './decode.ts';
@@ -115,37 +116,15 @@ export function nameFactsFromDns(msg: DnsMessage, source: string): { facts: Asse
  * messages that look like mDNS and `dns` otherwise (the analyzer is not told the port).
  */
 export function createDnsAnalyzer(ctx: AnalyzerContext, source?: DnsNameSource): StreamAnalyzer {
-  let confirmed = false;
-  let detached = false;
-  return {
-    data(_dir, bytes) {
-      if (detached) return;
-      const d = decodeDns(bytes);
-      if (d.kind !== 'ok') {
-        const code = d.kind === 'malformed' ? d.code : 'dns.truncated';
-        if (confirmed) ctx.anomaly(code);
-        else {
-          detached = true;
-          ctx.violate(code);
-        }
-        return;
-      }
-      if (!confirmed) {
-        confirmed = true;
-        ctx.confirm();
-      }
-      for (const a of d.anomalies) ctx.anomaly(a);
-      const { facts, limited } = nameFactsFromDns(d.value, source ?? (looksLikeMdns(d.value) ? 'mdns' : 'dns'));
-      for (const f of facts) ctx.fact(f);
-      if (limited) ctx.anomaly('dns.too_many_names');
+  return createDatagramAnalyzer(ctx, {
+    decode: decodeDns,
+    truncatedCode: 'dns.truncated',
+    onMessage(c, m) {
+      const { facts, limited } = nameFactsFromDns(m, source ?? (looksLikeMdns(m) ? 'mdns' : 'dns'));
+      for (const f of facts) c.fact(f);
+      if (limited) c.anomaly('dns.too_many_names');
     },
-    gap() {
-      // Datagrams: nothing to resynchronise.
-    },
-    end() {
-      // No per-flow state to flush.
-    },
-  };
+  });
 }
 
 export const dnsProtocol = defineProtocol({

@@ -1,6 +1,7 @@
 // NetBIOS Name Service (UDP 137) as a datagram analyzer: host names from registrations, refreshes
 // and positive responses (RFC 1002 §4.2.2, §4.2.13), and from node status name tables (§4.2.18).
 
+import { createDatagramAnalyzer } from '../_core/datagram.ts';
 import { defineProtocol, type AnalyzerContext, type AssetFact, type StreamAnalyzer } from '../_core/types.ts';
 import { decodeNbns, type NbnsMessage, type NbnsRecord } from './decode.ts';
 
@@ -64,37 +65,15 @@ export function nameFactsFromNbns(msg: NbnsMessage): { facts: NameFact[]; limite
 }
 
 export function createNbnsAnalyzer(ctx: AnalyzerContext): StreamAnalyzer {
-  let confirmed = false;
-  let detached = false;
-  return {
-    data(_dir, bytes) {
-      if (detached) return;
-      const d = decodeNbns(bytes);
-      if (d.kind !== 'ok') {
-        const code = d.kind === 'malformed' ? d.code : 'nbns.truncated';
-        if (confirmed) ctx.anomaly(code);
-        else {
-          detached = true;
-          ctx.violate(code);
-        }
-        return;
-      }
-      if (!confirmed) {
-        confirmed = true;
-        ctx.confirm();
-      }
-      for (const a of d.anomalies) ctx.anomaly(a);
-      const { facts, limited } = nameFactsFromNbns(d.value);
-      for (const f of facts) ctx.fact(f);
-      if (limited) ctx.anomaly('nbns.too_many_names');
+  return createDatagramAnalyzer(ctx, {
+    decode: decodeNbns,
+    truncatedCode: 'nbns.truncated',
+    onMessage(c, m) {
+      const { facts, limited } = nameFactsFromNbns(m);
+      for (const f of facts) c.fact(f);
+      if (limited) c.anomaly('nbns.too_many_names');
     },
-    gap() {
-      // Datagrams: nothing to resynchronise.
-    },
-    end() {
-      // No per-flow state to flush.
-    },
-  };
+  });
 }
 
 export const nbnsProtocol = defineProtocol({

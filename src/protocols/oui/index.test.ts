@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isLocallyAdministered, isMulticastMac, lookupVendor, vendorNameList } from './index.ts';
-import { OUI_MA_L } from './oui.gen.ts';
+import { OUI_MA_L } from './oui.gen.js';
 
 const mac = (s: string): number => parseInt(s.replace(/[:-]/g, ''), 16);
 

@@ -1,7 +1,7 @@
 // MAC address vendor lookup (IEEE 802 MA-L/MA-M/MA-S registries, IEEE Std 802-2014 §8.2) and
 // the two address bits every MAC carries: individual/group and universal/local (§8.2.2).
 
-import { OUI_INDEX_DIGITS, OUI_MA_L, OUI_MA_M, OUI_MA_S, OUI_VENDOR_LINES } from './oui.gen.ts';
+import { OUI_INDEX_DIGITS, OUI_MA_L, OUI_MA_M, OUI_MA_S, OUI_VENDOR_LINES } from './oui.gen.js';
 
 /** One registry: prefixes ascending, each with the index of its vendor name. */
 interface PrefixTable {
