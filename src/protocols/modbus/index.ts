@@ -53,6 +53,7 @@ export class ModbusAnalyzer implements StreamAnalyzer {
 
   private adu(dir: Direction, bytes: Uint8Array, ts: number): void {
     if (this.detached) return;
+    if (this.fastRead(dir, bytes, ts)) return;
     const d = decodeModbusAdu(bytes, dir);
     if (d.kind !== 'ok') {
       // The framer hands over whole ADUs, so only `malformed` is expected here.
@@ -66,6 +67,34 @@ export class ModbusAnalyzer implements StreamAnalyzer {
       this.confirmed = true;
       this.ctx.confirm();
     }
+  }
+
+  /**
+   * Polling reads (functions 1–4) are most of the traffic on a plant floor: a request of exactly
+   * address + quantity, and a response of exactly byte count + data, are paired here without
+   * building the decoded records. Anything else — other functions, exceptions, odd lengths,
+   * quantities out of range — takes the general path, which gives the same result for these.
+   */
+  private fastRead(dir: Direction, b: Uint8Array, ts: number): boolean {
+    const fc = b[7]!;
+    if (fc < 1 || fc > 4) return false;
+    const length = (b[4]! << 8) | b[5]!;
+    if (dir === 0) {
+      if (length !== 6 || b.length < 12) return false;
+      const quantity = (b[10]! << 8) | b[11]!;
+      if (quantity < 1 || quantity > (fc <= 2 ? 2000 : 125)) return false;
+      this.ctx.pdu?.(0, fc);
+      this.transactions.readRequest((b[0]! << 8) | b[1]!, b[6]!, fc, (b[8]! << 8) | b[9]!, quantity, ts);
+      return true;
+    }
+    const byteCount = b[8]!;
+    if (length !== 3 + byteCount || b.length < 9 + byteCount || (fc >= 3 && byteCount % 2 !== 0)) return false;
+    this.ctx.pdu?.(1, fc);
+    if (this.transactions.readResponse((b[0]! << 8) | b[1]!, b[6]!, fc, byteCount) && !this.confirmed) {
+      this.confirmed = true;
+      this.ctx.confirm();
+    }
+    return true;
   }
 
   private badFrame(): void {

@@ -52,6 +52,56 @@ export class ModbusTransactions {
 
   request(adu: ModbusAdu, tsMicros: number): void {
     const k = key(adu);
+    this.evictFor(k);
+    this.pending.set(k, pendingFor(adu, tsMicros));
+  }
+
+  /** A read request (functions 1–4) without its decoded record: the fast path of the analyzer. */
+  readRequest(
+    transactionId: number,
+    unit: number,
+    fc: number,
+    address: number,
+    quantity: number,
+    tsMicros: number,
+  ): void {
+    const k = transactionId * 256 + unit;
+    this.evictFor(k);
+    const info = functionInfo(fc);
+    const op: Mutable<OperationEvent> = {
+      name: info.operation,
+      protocol: 'modbus',
+      code: fc,
+      access: info.access,
+      tsMicros,
+      unit,
+      responded: false,
+      address,
+      quantity,
+    };
+    if (info.addressSpace !== undefined) op.addressSpace = info.addressSpace;
+    const byteCount = fc <= FC.readDiscreteInputs ? (quantity + 7) >>> 3 : quantity * 2;
+    this.pending.set(k, { op, byteCount, echo0: -1, echo1: -1, echo2: -1 });
+  }
+
+  /** A normal read response (functions 1–4) without its decoded record; true when it answered a request. */
+  readResponse(transactionId: number, unit: number, fc: number, byteCount: number): boolean {
+    const k = transactionId * 256 + unit;
+    const p = this.pending.get(k);
+    if (p === undefined) {
+      this.ctx.anomaly('modbus.unmatched_response');
+      return false;
+    }
+    this.pending.delete(k);
+    const op = p.op;
+    op.responded = true;
+    if (fc !== op.code || (p.byteCount >= 0 && byteCount !== p.byteCount)) this.ctx.anomaly('modbus.response_mismatch');
+    this.ctx.operation(op);
+    return true;
+  }
+
+  /** Makes room for request key `k`: a request reusing it, or the oldest past the bound, is unanswered. */
+  private evictFor(k: number): void {
     const old = this.pending.get(k);
     if (old !== undefined) {
       this.pending.delete(k);
@@ -64,7 +114,6 @@ export class ModbusTransactions {
         this.unanswered(p);
       }
     }
-    this.pending.set(k, pendingFor(adu, tsMicros));
   }
 
   /** Pairs a response; returns true when it answered a pending request. */
