@@ -116,7 +116,12 @@ for (const ref of refs) {
 
     // 3. Addresses: every IP tshark saw is an address of some asset or group; the unspecified
     //    addresses (0.0.0.0, ::) are hosts without an address yet, known by their MAC.
-    const addresses = new Set([...doc.assets.flatMap((a) => a.ips), ...doc.groups.map((g) => g.address), '0.0.0.0', '::']);
+    const addresses = new Set([
+      ...doc.assets.flatMap((a) => a.ips),
+      ...doc.groups.map((g) => g.address),
+      '0.0.0.0',
+      '::',
+    ]);
     assert.deepEqual(
       ref.ips.filter((ip) => !addresses.has(ip)),
       [],

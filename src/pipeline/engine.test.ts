@@ -184,3 +184,15 @@ test('a UDP broadcast goes to a group, not to an asset', () => {
   assert.deepEqual(m.groups, [{ id: 'group:255.255.255.255', address: '255.255.255.255', kind: 'broadcast' }]);
   assert.equal(m.communications[0]!.server, 'group:255.255.255.255');
 });
+
+test('a host talking to itself counts each packet once', () => {
+  const e = new Engine({ limits: { ...LIMITS }, protocols: PROTOCOLS });
+  feed(e, [
+    [tcp({ src: '127.0.0.1', dst: '127.0.0.1', sport: 40000, dport: 4840, flags: 0x02, srcMac: 0, dstMac: 0 }), 1],
+    [tcp({ src: '127.0.0.1', dst: '127.0.0.1', sport: 4840, dport: 40000, flags: 0x12, srcMac: 0, dstMac: 0 }), 2],
+  ]);
+  e.finish();
+  const m = buildModel(e.collector, { ...LIMITS });
+  assert.equal(m.assets.length, 1);
+  assert.equal(m.assets[0]!.packets, 2);
+});

@@ -399,7 +399,8 @@ export class Engine {
       extraFragmentBytes: f.extraFragmentBytes,
     });
     this.ipSeen(f.cKey, f.cIp, f.cMac, f.pkts0, pkts, bytes, f, f.pkts0 > 0);
-    this.ipSeen(f.sKey, f.sIp, f.sMac, f.pkts1, pkts, bytes, f, f.pkts1 > 0);
+    // A host talking to itself (loopback captures) counts its packets once.
+    if (f.sKey !== f.cKey) this.ipSeen(f.sKey, f.sIp, f.sMac, f.pkts1, pkts, bytes, f, f.pkts1 > 0);
   }
 
   private ipSeen(
