@@ -153,3 +153,28 @@ export interface AnalysisDocument {
     durationMs: number;
   };
 }
+
+/** A model with nothing in it: the start of a store, or of a merge. */
+export function emptyDocument(): AnalysisDocument {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    generator: { name: 'plantguard', version: '' },
+    capture: { files: [], packets: 0, bytes: 0, start: null, end: null, linkTypes: [], truncated: false, issues: [] },
+    assets: [],
+    groups: [],
+    communications: [],
+    protocols: [],
+    anomalies: {},
+    stats: {
+      flows: 0,
+      flowsEvicted: 0,
+      flowsTimedOut: 0,
+      tcpGaps: 0,
+      tcpGapBytes: 0,
+      ipFragmentsReassembled: 0,
+      communicationsDropped: 0,
+      assetsDropped: 0,
+      durationMs: 0,
+    },
+  };
+}

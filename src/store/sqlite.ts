@@ -3,7 +3,9 @@
 
 import { DatabaseSync } from 'node:sqlite';
 import { mergeDocuments } from '../model/merge.ts';
-import { SCHEMA_VERSION, type AnalysisDocument, type Asset, type Communication } from '../model/types.ts';
+import { emptyDocument, type AnalysisDocument, type Asset, type Communication } from '../model/types.ts';
+
+export { emptyDocument } from '../model/types.ts';
 
 export class StoreError extends Error {
   readonly code: string;
@@ -38,30 +40,6 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE protocols (protocol TEXT PRIMARY KEY, packets INTEGER NOT NULL, bytes INTEGER NOT NULL, communications INTEGER NOT NULL);
    CREATE TABLE anomalies (code TEXT PRIMARY KEY, count INTEGER NOT NULL);`,
 ];
-
-export function emptyDocument(): AnalysisDocument {
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    generator: { name: 'plantguard', version: '' },
-    capture: { files: [], packets: 0, bytes: 0, start: null, end: null, linkTypes: [], truncated: false, issues: [] },
-    assets: [],
-    groups: [],
-    communications: [],
-    protocols: [],
-    anomalies: {},
-    stats: {
-      flows: 0,
-      flowsEvicted: 0,
-      flowsTimedOut: 0,
-      tcpGaps: 0,
-      tcpGapBytes: 0,
-      ipFragmentsReassembled: 0,
-      communicationsDropped: 0,
-      assetsDropped: 0,
-      durationMs: 0,
-    },
-  };
-}
 
 type Row = Record<string, unknown>;
 
