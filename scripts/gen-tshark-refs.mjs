@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PCAP_ROOT_REL = '../shared/pcaps';
 const pcapRoot = resolve(repoRoot, process.env.PLANTGUARD_PCAPS ?? PCAP_ROOT_REL);
-const outDir = join(repoRoot, 'test', 'tshark');
+let outDir = join(repoRoot, 'test', 'tshark');
 const TSHARK = process.env.TSHARK ?? 'tshark';
 
 // Every capture in modbus/, plus a few mixed ones chosen for what they exercise.
@@ -73,12 +73,20 @@ const MAX_REF_BYTES = 280 * 1024;
 const argv = process.argv.slice(2);
 let check = false;
 let only = null;
+let all = true; // every capture under the pcaps folder; --listed keeps to modbus/ + EXTRA
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
   if (a === '--check') check = true;
   else if (a === '--only') only = argv[++i] ?? '';
+  else if (a === '--all') all = true;
+  else if (a === '--listed') all = false;
+  else if (a === '--out') outDir = resolve(argv[++i] ?? outDir);
   else if (a === '-h' || a === '--help') {
-    console.log('usage: node scripts/gen-tshark-refs.mjs [--check] [--only SUBSTRING]');
+    console.log(
+      'usage: node scripts/gen-tshark-refs.mjs [--check] [--only SUBSTRING] [--listed] [--out DIR]\n' +
+        '  --listed   only modbus/ and the EXTRA list, not every capture under the pcaps folder (the default)\n' +
+        '  --out DIR  write there instead of test/tshark (run the test on it with PLANTGUARD_TSHARK_REFS=DIR)',
+    );
     process.exit(0);
   } else {
     console.error(`gen-tshark-refs: unknown argument ${a} (try --help)`);
@@ -387,8 +395,20 @@ function crossCheck(rel, abs, prefArgs, conversations, packets) {
 }
 
 // ---------------------------------------------------------------- main
+function walk(dir) {
+  return readdirSync(join(pcapRoot, dir), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
+  );
+}
+
 function listCaptures() {
   const isCapture = (f) => /\.(pcap|pcapng|cap)$/i.test(f);
+  if (all)
+    return walk('.')
+      .filter(isCapture)
+      .map((f) => f.replace(/^\.\//, ''))
+      .sort()
+      .filter((rel) => only === null || rel.includes(only));
   const modbus = readdirSync(join(pcapRoot, 'modbus'))
     .filter(isCapture)
     .sort()

@@ -142,6 +142,7 @@ export class Engine {
       this.l2Frame(buf, p, ts, wireLen);
       return;
     }
+    if (p.tunnelDepth > 0) this.tunnel(buf, p, ts, wireLen);
     if (st === FRAME.fragment) {
       if (!this.fragment(buf, p, ts, wireLen)) return;
     }
@@ -216,6 +217,50 @@ export class Engine {
       this.ipv6Text.push(text);
     }
     return id;
+  }
+
+  /**
+   * The endpoints of an IP-in-IP tunnel are devices too, and the tunnel is a communication of
+   * theirs (transport `ip`, the inner protocol number as port); the inner packet is analysed as usual.
+   */
+  private tunnel(buf: Uint8Array, p: PacketView, ts: number, wireLen: number): void {
+    const c = this.collector;
+    c.anomaly('ip.tunnelled');
+    const v6 = p.outerVersion === 6;
+    const src = v6 ? formatIpv6(buf, p.outerSrcIp6Offset) : formatIpv4(p.outerSrcIp);
+    const dst = v6 ? formatIpv6(buf, p.outerDstIp6Offset) : formatIpv4(p.outerDstIp);
+    // One communication per tunnel, both ways: the first side seen sending is the client.
+    const name = ipProtocolName(p.outerProto);
+    const back = c.comms.get(`ip:${dst}|ip:${src}|ip|${p.outerProto}|${name}`);
+    const comm = back ?? c.comm(`ip:${src}`, `ip:${dst}`, 'ip', p.outerProto, name, true, ts);
+    if (comm !== null) {
+      if (comm.flows === 0) comm.flows = 1;
+      if (back !== undefined) {
+        comm.pkts1++;
+        comm.bytes1 += wireLen;
+      } else {
+        comm.pkts0++;
+        comm.bytes0 += wireLen;
+      }
+      if (ts > comm.lastTs) comm.lastTs = ts;
+      if (p.vlan >= 0) comm.vlans.add(p.vlan);
+    }
+    for (const [ip, mac] of [
+      [src, p.srcMac],
+      [dst, -1],
+    ] as const) {
+      const a = c.ip(ip, ts);
+      if (a === null) continue;
+      a.packets++;
+      a.bytes += wireLen;
+      if (ts > a.lastTs) a.lastTs = ts;
+      if (p.vlan >= 0) a.vlans.add(p.vlan);
+      if (mac >= 0 && !isGroupMac(mac)) {
+        a.macs.set(mac, (a.macs.get(mac) ?? 0) + 1);
+        const m = c.mac(mac, ts);
+        if (m !== null && m.srcIps.size < 4096) m.srcIps.add(ip);
+      }
+    }
   }
 
   private addrText(id: number): string {

@@ -148,3 +148,24 @@ test('decodeFrame is total on random bytes and every link type', () => {
     { numRuns: 3000 },
   );
 });
+
+test('IPv4 inside IPv6 (IP-in-IP) is decapsulated: the inner addresses and ports are the conversation', () => {
+  const inner = QINQ_TCP.subarray(22); // IPv4 + TCP 10.10.10.1:50000 -> 10.10.10.2:502
+  const outer = h(`
+    001b1b000001 0080f4000002 86dd
+    60000000 0028 04 40                 # payload 40 bytes, next header 4 (IPv4), hop limit 64
+    20010db8000000000000000000000001    # 2001:db8::1
+    20010db8000000000000000000000002    # 2001:db8::2
+  `);
+  const f = new Uint8Array(outer.length + inner.length);
+  f.set(outer, 0);
+  f.set(inner, outer.length);
+  const p = new PacketView();
+  decodeFrame(f, 0, f.length, LINKTYPE.ethernet, p);
+  assert.equal(p.status, FRAME.ok);
+  assert.equal(p.tunnelDepth, 1);
+  assert.equal(p.ipVersion, 4);
+  assert.equal(p.srcIp, 0x0a0a0a01);
+  assert.equal(p.dstPort, 502);
+  assert.equal(p.srcIp6Offset, -1);
+});

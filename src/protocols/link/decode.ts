@@ -13,6 +13,8 @@ const ETH_QINQ_OLD = 0x9100;
 /** Bound on stacked VLAN tags and IPv6 extension headers, against crafted loops. */
 const MAX_TAGS = 4;
 const MAX_EXT_HEADERS = 8;
+/** IP-in-IP nesting followed before giving up (IPv4/IPv6 in IPv4/IPv6, RFC 2003 / RFC 4213). */
+const MAX_TUNNEL_DEPTH = 2;
 
 function mac(b: Uint8Array, o: number): number {
   return (
@@ -145,7 +147,28 @@ function decodeIpv4(b: Uint8Array, q: number, end: number, p: PacketView): void 
     p.status = FRAME.fragment;
     return;
   }
+  if ((p.ipProto === 4 || p.ipProto === 41) && p.tunnelDepth < MAX_TUNNEL_DEPTH)
+    return decapsulate(b, p.l4Offset, ipEnd, p);
   decodeTransport(b, p.l4Offset, ipEnd, p.ipProto, p);
+}
+
+/** The inner packet of an IP-in-IP tunnel is what the conversation is about. */
+function decapsulate(b: Uint8Array, q: number, end: number, p: PacketView): void {
+  const inner = p.ipProto;
+  if (p.tunnelDepth === 0) {
+    p.outerVersion = p.ipVersion;
+    p.outerProto = inner;
+    p.outerSrcIp = p.srcIp;
+    p.outerDstIp = p.dstIp;
+    p.outerSrcIp6Offset = p.srcIp6Offset;
+    p.outerDstIp6Offset = p.dstIp6Offset;
+  }
+  p.tunnelDepth++;
+  p.srcIp6Offset = -1;
+  p.dstIp6Offset = -1;
+  p.l3Offset = q;
+  if (inner === 4) decodeIpv4(b, q, end, p);
+  else decodeIpv6(b, q, end, p);
 }
 
 function decodeIpv6(b: Uint8Array, q: number, end: number, p: PacketView): void {
@@ -195,6 +218,7 @@ function decodeIpv6(b: Uint8Array, q: number, end: number, p: PacketView): void 
   p.ipProto = next;
   p.l4Offset = h;
   p.l4End = ipEnd;
+  if ((next === 4 || next === 41) && p.tunnelDepth < MAX_TUNNEL_DEPTH) return decapsulate(b, h, ipEnd, p);
   decodeTransport(b, h, ipEnd, next, p);
 }
 

@@ -90,8 +90,18 @@ export class PacketView {
   icmpCode = -1;
   payloadOffset = 0;
   payloadLength = 0;
+  /** IP-in-IP layers removed to reach the addresses and ports above (0 = not tunnelled). */
+  tunnelDepth = 0;
+  /** The outermost IP header of a tunnelled packet: version, protocol, addresses (as above). */
+  outerVersion = 0;
+  outerProto = 0;
+  outerSrcIp = 0;
+  outerDstIp = 0;
+  outerSrcIp6Offset = -1;
+  outerDstIp6Offset = -1;
 
   reset(): void {
+    this.tunnelDepth = 0;
     this.status = FRAME.ok;
     this.anomaly = null;
     this.srcMac = -1;
