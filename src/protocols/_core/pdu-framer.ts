@@ -89,6 +89,13 @@ export class PduFramer {
   data(bytes: Uint8Array, tsMicros: number): void {
     const base = this.offset;
     this.offset += bytes.length;
+    // Most segments carry exactly one whole PDU: hand it over without the general loop.
+    const n = bytes.length;
+    if (n > 0 && this.have === 0 && this.windowLen === 0 && !this.syncing && n <= this.maxPdu && this.frame(bytes) === n) {
+      this.pdus++;
+      this.onPdu(bytes, tsMicros);
+      return;
+    }
     if (bytes.length > 0) this.run(bytes, 0, tsMicros, base);
   }
 
