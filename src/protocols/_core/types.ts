@@ -67,6 +67,7 @@ export type AssetFact =
     };
 
 export interface AnalyzerContext {
+  /** One request (with its response). The context reads the event during the call and keeps none of it. */
   operation(op: OperationEvent): void;
   fact(fact: AssetFact): void;
   /** A recoverable oddity on an otherwise valid record ("weird"); code like `modbus.bad_length`. */

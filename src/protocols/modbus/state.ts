@@ -21,7 +21,9 @@ type IdentityFact = Mutable<Extract<AssetFact, { kind: 'identity' }>>;
 interface Pending {
   readonly op: Mutable<OperationEvent>;
   /** Byte count the response must carry (reads), or -1. */
-  readonly byteCount: number;
+  byteCount: number;
+  /** Made by the read fast path, with every field a read needs: may go back to the pool. */
+  readonly pooled?: boolean;
   /** Fields the response echoes (functions 5, 6, 15, 16, 22), or -1. */
   readonly echo0: number;
   readonly echo1: number;
@@ -29,6 +31,12 @@ interface Pending {
 }
 
 const key = (adu: ModbusAdu): number => adu.transactionId * 256 + adu.unit;
+
+/** An operation record of the read fast path: always the same fields, so it can be reused. */
+type ReadOp = Mutable<OperationEvent> & { address: number; quantity: number; addressSpace: string };
+type PooledRead = Pending & { op: ReadOp };
+/** Read records kept for reuse per flow. */
+const POOL_SIZE = 8;
 
 /**
  * Outstanding requests of one flow, at most `maxPending`; the oldest is evicted first. An evicted,
@@ -40,6 +48,7 @@ export class ModbusTransactions {
   private readonly maxPending: number;
   // Map iteration order is insertion order, so the first key is the oldest request.
   private readonly pending = new Map<number, Pending>();
+  private readonly pool: PooledRead[] = [];
 
   constructor(ctx: AnalyzerContext, maxPending: number = LIMITS.pendingRequestsPerFlow) {
     this.ctx = ctx;
@@ -57,18 +66,30 @@ export class ModbusTransactions {
   }
 
   /** A read request (functions 1–4) without its decoded record: the fast path of the analyzer. */
-  readRequest(
-    transactionId: number,
-    unit: number,
-    fc: number,
-    address: number,
-    quantity: number,
-    tsMicros: number,
-  ): void {
+  readRequest(transactionId: number, unit: number, fc: number, address: number, quantity: number, tsMicros: number): void {
     const k = transactionId * 256 + unit;
     this.evictFor(k);
     const info = functionInfo(fc);
-    const op: Mutable<OperationEvent> = {
+    const byteCount = fc <= FC.readDiscreteInputs ? (quantity + 7) >>> 3 : quantity * 2;
+    // Reads answered on the fast path hand their record back to a small pool: polling then
+    // allocates nothing per request.
+    const p = this.pool.pop();
+    if (p !== undefined) {
+      const op = p.op;
+      op.name = info.operation;
+      op.code = fc;
+      op.access = info.access;
+      op.tsMicros = tsMicros;
+      op.unit = unit;
+      op.responded = false;
+      op.address = address;
+      op.quantity = quantity;
+      op.addressSpace = info.addressSpace ?? 'address';
+      p.byteCount = byteCount;
+      this.pending.set(k, p);
+      return;
+    }
+    const op: ReadOp = {
       name: info.operation,
       protocol: 'modbus',
       code: fc,
@@ -78,11 +99,11 @@ export class ModbusTransactions {
       responded: false,
       address,
       quantity,
+      addressSpace: info.addressSpace ?? 'address',
     };
-    if (info.addressSpace !== undefined) op.addressSpace = info.addressSpace;
-    const byteCount = fc <= FC.readDiscreteInputs ? (quantity + 7) >>> 3 : quantity * 2;
-    this.pending.set(k, { op, byteCount, echo0: -1, echo1: -1, echo2: -1 });
+    this.pending.set(k, { op, byteCount, echo0: -1, echo1: -1, echo2: -1, pooled: true });
   }
+
 
   /** A normal read response (functions 1–4) without its decoded record; true when it answered a request. */
   readResponse(transactionId: number, unit: number, fc: number, byteCount: number): boolean {
@@ -97,6 +118,9 @@ export class ModbusTransactions {
     op.responded = true;
     if (fc !== op.code || (p.byteCount >= 0 && byteCount !== p.byteCount)) this.ctx.anomaly('modbus.response_mismatch');
     this.ctx.operation(op);
+    // The context keeps nothing of an operation (AnalyzerContext.operation), so a fast-path read
+    // record can be reused.
+    if (p.pooled === true && op.exception === undefined && this.pool.length < POOL_SIZE) this.pool.push(p as PooledRead);
     return true;
   }
 
