@@ -16,6 +16,10 @@ export interface OpAgg {
   ranges: Map<string, [number, number][]> | null;
   firstTs: number;
   lastTs: number;
+  /** The last unit and address space seen: polling repeats them, so most ops skip the lookups. */
+  lastUnit: number;
+  lastSpace: string;
+  lastList: [number, number][] | null;
 }
 
 export interface CommAgg {
@@ -234,6 +238,9 @@ export class Collector {
         ranges: null,
         firstTs: op.tsMicros,
         lastTs: op.tsMicros,
+        lastUnit: -1,
+        lastSpace: '',
+        lastList: null,
       };
       ops.set(op.name, a);
     }
@@ -244,17 +251,24 @@ export class Collector {
       a.exceptionCodes ??= new Map();
       a.exceptionCodes.set(op.exception, (a.exceptionCodes.get(op.exception) ?? 0) + 1);
     }
-    if (op.unit !== undefined) {
+    const unit = op.unit;
+    if (unit !== undefined && unit !== a.lastUnit) {
       a.units ??= new Set();
-      if (a.units.size < 256) a.units.add(op.unit);
+      if (a.units.size < 256) a.units.add(unit);
+      a.lastUnit = unit;
     }
     if (op.address !== undefined && op.quantity !== undefined && op.quantity > 0) {
-      a.ranges ??= new Map();
       const space = op.addressSpace ?? 'address';
-      let list = a.ranges.get(space);
-      if (list === undefined) {
-        list = [];
-        a.ranges.set(space, list);
+      let list = a.lastList;
+      if (list === null || space !== a.lastSpace) {
+        a.ranges ??= new Map();
+        list = a.ranges.get(space) ?? null;
+        if (list === null) {
+          list = [];
+          a.ranges.set(space, list);
+        }
+        a.lastSpace = space;
+        a.lastList = list;
       }
       addRange(list, op.address, op.address + op.quantity - 1);
     }
