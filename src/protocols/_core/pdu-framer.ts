@@ -91,7 +91,14 @@ export class PduFramer {
     this.offset += bytes.length;
     // Most segments carry exactly one whole PDU: hand it over without the general loop.
     const n = bytes.length;
-    if (n > 0 && this.have === 0 && this.windowLen === 0 && !this.syncing && n <= this.maxPdu && this.frame(bytes) === n) {
+    if (
+      n > 0 &&
+      this.have === 0 &&
+      this.windowLen === 0 &&
+      !this.syncing &&
+      n <= this.maxPdu &&
+      this.frame(bytes) === n
+    ) {
       this.pdus++;
       this.onPdu(bytes, tsMicros);
       return;

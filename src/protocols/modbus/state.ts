@@ -39,6 +39,53 @@ type PooledRead = Pending & { op: ReadOp };
 const POOL_SIZE = 8;
 
 /**
+ * Requests waiting for their response, oldest first. The newest one sits in a slot of its own:
+ * a poller has one request outstanding at a time, so pairing then touches no Map at all.
+ */
+class PendingTable {
+  private slotKey = -1;
+  private slot: Pending | undefined = undefined;
+  // Older requests; Map iteration order is insertion order, so the first key is the oldest.
+  private readonly older = new Map<number, Pending>();
+
+  get size(): number {
+    return this.older.size + (this.slot === undefined ? 0 : 1);
+  }
+
+  /** Adds a request; the key must not be present (take it first). */
+  add(k: number, p: Pending): void {
+    if (this.slot !== undefined) this.older.set(this.slotKey, this.slot);
+    this.slotKey = k;
+    this.slot = p;
+  }
+
+  /** Removes and returns the request with this key. */
+  take(k: number): Pending | undefined {
+    if (this.slot !== undefined && this.slotKey === k) {
+      const p = this.slot;
+      this.slot = undefined;
+      return p;
+    }
+    if (this.older.size === 0) return undefined;
+    const p = this.older.get(k);
+    if (p !== undefined) this.older.delete(k);
+    return p;
+  }
+
+  takeOldest(): Pending | undefined {
+    const first = this.older.keys().next();
+    if (first.done !== true) {
+      const p = this.older.get(first.value)!;
+      this.older.delete(first.value);
+      return p;
+    }
+    const p = this.slot;
+    this.slot = undefined;
+    return p;
+  }
+}
+
+/**
  * Outstanding requests of one flow, at most `maxPending`; the oldest is evicted first. An evicted,
  * replaced (same transaction and unit id) or flushed request is reported unanswered with the
  * anomaly `modbus.unanswered_request`; a response without a request is `modbus.unmatched_response`.
@@ -46,8 +93,7 @@ const POOL_SIZE = 8;
 export class ModbusTransactions {
   private readonly ctx: AnalyzerContext;
   private readonly maxPending: number;
-  // Map iteration order is insertion order, so the first key is the oldest request.
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new PendingTable();
   private readonly pool: PooledRead[] = [];
 
   constructor(ctx: AnalyzerContext, maxPending: number = LIMITS.pendingRequestsPerFlow) {
@@ -62,11 +108,18 @@ export class ModbusTransactions {
   request(adu: ModbusAdu, tsMicros: number): void {
     const k = key(adu);
     this.evictFor(k);
-    this.pending.set(k, pendingFor(adu, tsMicros));
+    this.pending.add(k, pendingFor(adu, tsMicros));
   }
 
   /** A read request (functions 1–4) without its decoded record: the fast path of the analyzer. */
-  readRequest(transactionId: number, unit: number, fc: number, address: number, quantity: number, tsMicros: number): void {
+  readRequest(
+    transactionId: number,
+    unit: number,
+    fc: number,
+    address: number,
+    quantity: number,
+    tsMicros: number,
+  ): void {
     const k = transactionId * 256 + unit;
     this.evictFor(k);
     const info = functionInfo(fc);
@@ -86,7 +139,7 @@ export class ModbusTransactions {
       op.quantity = quantity;
       op.addressSpace = info.addressSpace ?? 'address';
       p.byteCount = byteCount;
-      this.pending.set(k, p);
+      this.pending.add(k, p);
       return;
     }
     const op: ReadOp = {
@@ -101,42 +154,35 @@ export class ModbusTransactions {
       quantity,
       addressSpace: info.addressSpace ?? 'address',
     };
-    this.pending.set(k, { op, byteCount, echo0: -1, echo1: -1, echo2: -1, pooled: true });
+    this.pending.add(k, { op, byteCount, echo0: -1, echo1: -1, echo2: -1, pooled: true });
   }
-
 
   /** A normal read response (functions 1–4) without its decoded record; true when it answered a request. */
   readResponse(transactionId: number, unit: number, fc: number, byteCount: number): boolean {
     const k = transactionId * 256 + unit;
-    const p = this.pending.get(k);
+    const p = this.pending.take(k);
     if (p === undefined) {
       this.ctx.anomaly('modbus.unmatched_response');
       return false;
     }
-    this.pending.delete(k);
     const op = p.op;
     op.responded = true;
     if (fc !== op.code || (p.byteCount >= 0 && byteCount !== p.byteCount)) this.ctx.anomaly('modbus.response_mismatch');
     this.ctx.operation(op);
     // The context keeps nothing of an operation (AnalyzerContext.operation), so a fast-path read
     // record can be reused.
-    if (p.pooled === true && op.exception === undefined && this.pool.length < POOL_SIZE) this.pool.push(p as PooledRead);
+    if (p.pooled === true && op.exception === undefined && this.pool.length < POOL_SIZE)
+      this.pool.push(p as PooledRead);
     return true;
   }
 
   /** Makes room for request key `k`: a request reusing it, or the oldest past the bound, is unanswered. */
   private evictFor(k: number): void {
-    const old = this.pending.get(k);
-    if (old !== undefined) {
-      this.pending.delete(k);
-      this.unanswered(old);
-    } else if (this.pending.size >= this.maxPending) {
-      const oldest = this.pending.keys().next();
-      if (oldest.done !== true) {
-        const p = this.pending.get(oldest.value)!;
-        this.pending.delete(oldest.value);
-        this.unanswered(p);
-      }
+    const old = this.pending.take(k);
+    if (old !== undefined) this.unanswered(old);
+    else if (this.pending.size >= this.maxPending) {
+      const oldest = this.pending.takeOldest();
+      if (oldest !== undefined) this.unanswered(oldest);
     }
   }
 
@@ -145,12 +191,11 @@ export class ModbusTransactions {
     const pdu = adu.pdu;
     if (pdu.kind === 'device_id_response') this.identity(adu);
     const k = key(adu);
-    const p = this.pending.get(k);
+    const p = this.pending.take(k);
     if (p === undefined) {
       this.ctx.anomaly('modbus.unmatched_response');
       return false;
     }
-    this.pending.delete(k);
     const op = p.op;
     op.responded = true;
     if (pdu.kind === 'exception') op.exception = pdu.exceptionCode;
@@ -161,8 +206,7 @@ export class ModbusTransactions {
 
   /** End of flow: every request still waiting is reported unanswered, oldest first. */
   flush(): void {
-    for (const p of this.pending.values()) this.unanswered(p);
-    this.pending.clear();
+    for (let p = this.pending.takeOldest(); p !== undefined; p = this.pending.takeOldest()) this.unanswered(p);
   }
 
   private unanswered(p: Pending): void {
