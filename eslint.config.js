@@ -7,7 +7,7 @@ const layer = (patterns, message) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'tools/**', 'bench/data/**', '**/*.mjs', '**/*.js', 'web/dist/**'] },
+  { ignores: ['node_modules/**', 'tools/**', 'bench/data/**', '**/*.mjs', '**/*.js', 'web/dist/**', 'dist/**'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

@@ -360,6 +360,13 @@ const loadStart = os.loadavg()[0];
 log(`${os.cpus().length} × ${cpuModel}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load ${loadStart.toFixed(2)}`);
 ensurePeers();
 if (!existsSync(GNU_TIME)) log(`${GNU_TIME} missing: peak RSS and CPU time will not be reported`);
+// Measure what users run: the compiled build when it can be made (bin/plantguard.mjs falls back to
+// the TypeScript sources when dist/ is missing or stale).
+if (opts.tools.includes('plantguard') && existsSync('node_modules/typescript')) {
+  log('building dist/ (npm run build) ...');
+  const b = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+  if (b.status !== 0) log('build failed: plantguard runs from the sources');
+}
 const tools = defineTools();
 const versions = {
   node: process.version,

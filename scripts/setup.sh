@@ -7,3 +7,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# Compile src/ to dist/ so the CLI starts without stripping types (bin/plantguard.mjs uses it only
+# while it is newer than every source file).
+node scripts/build.mjs

@@ -28,8 +28,8 @@ interface Run {
 }
 
 /** Runs `plantguard <args>` (CI unset, so only the TTY check keeps the progress bar off). */
-function plantguard(args: readonly string[], input?: Uint8Array): Promise<Run> {
-  const env = { ...process.env };
+function plantguard(args: readonly string[], input?: Uint8Array, extraEnv: Record<string, string> = {}): Promise<Run> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv };
   delete env.CI;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -694,4 +694,22 @@ describe('real captures', { skip: NO_SHARED }, () => {
       `warning: ${lt.packets} packets with unsupported link type 195 (IEEE 802.15.4 with FCS) were skipped`,
     ]);
   });
+});
+
+test('the compiled build (dist/) and the TypeScript sources give the same analysis', async (t) => {
+  const built = await plantguard(['analyze', DEMO, '--format', 'json'], undefined, { PLANTGUARD_SHOW_ENTRY: '1' });
+  if (!existsSync(join(REPO, 'dist', '.stamp')) || !built.stderr.includes('entry: dist')) {
+    t.skip('no fresh dist/ build (npm run build makes it; scripts/test.sh does)');
+    return;
+  }
+  const source = await plantguard(['analyze', DEMO, '--format', 'json'], undefined, { PLANTGUARD_FROM_SOURCE: '1', PLANTGUARD_SHOW_ENTRY: '1' });
+  assert.match(source.stderr, /entry: src/);
+  assert.equal(built.code, 0);
+  assert.equal(source.code, 0);
+  const strip = (r: Run): unknown => {
+    const d = json(r);
+    d.stats.durationMs = 0;
+    return d;
+  };
+  assert.deepEqual(strip(built), strip(source));
 });
