@@ -569,7 +569,7 @@ describe('the store (--db)', () => {
     const doc = json(first);
     const assets = doc.assets.length;
     const comms = doc.communications.length;
-    assert.equal(first.stderr, `stored in ${db}: ${assets} assets, ${comms} communications (1 analyses)\n`);
+    assert.equal(first.stderr, `stored in ${db}: ${assets} assets, ${comms} communications (1 analysis stored)\n`);
     const rows = (): { assets: number; comms: number; assetPackets: number; commPackets: number; captures: number } => {
       const s = new DatabaseSync(db, { readOnly: true });
       try {
@@ -597,7 +597,7 @@ describe('the store (--db)', () => {
     const second = await analyze(DEMO, '--db', db, '--out', file('second.txt'));
     assert.equal(second.code, 0, second.stderr);
     assert.equal(second.stdout, '');
-    assert.equal(second.stderr, `stored in ${db}: ${assets} assets, ${comms} communications (2 analyses)\n`);
+    assert.equal(second.stderr, `stored in ${db}: ${assets} assets, ${comms} communications (2 analyses stored)\n`);
     const r2 = rows();
     assert.deepEqual(r2, {
       assets,
@@ -702,7 +702,10 @@ test('the compiled build (dist/) and the TypeScript sources give the same analys
     t.skip('no fresh dist/ build (npm run build makes it; scripts/test.sh does)');
     return;
   }
-  const source = await plantguard(['analyze', DEMO, '--format', 'json'], undefined, { PLANTGUARD_FROM_SOURCE: '1', PLANTGUARD_SHOW_ENTRY: '1' });
+  const source = await plantguard(['analyze', DEMO, '--format', 'json'], undefined, {
+    PLANTGUARD_FROM_SOURCE: '1',
+    PLANTGUARD_SHOW_ENTRY: '1',
+  });
   assert.match(source.stderr, /entry: src/);
   assert.equal(built.code, 0);
   assert.equal(source.code, 0);

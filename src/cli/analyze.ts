@@ -98,9 +98,10 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
   if (store !== null) {
     try {
       const merged = store.merge(doc);
+      const runs = store.captures().length;
       if (!quiet)
         process.stderr.write(
-          `stored in ${dbPath}: ${merged.assets.length} assets, ${merged.communications.length} communications (${store.captures().length} analyses)\n`,
+          `stored in ${dbPath}: ${merged.assets.length} assets, ${merged.communications.length} communications (${runs} ${runs === 1 ? 'analysis' : 'analyses'} stored)\n`,
         );
     } catch (e) {
       throw new CliError(

@@ -12,7 +12,7 @@ import { decodeFrame, decodeTransport } from '../protocols/link/decode.ts';
 import { IpReassembler } from '../protocols/link/ip-reassembly.ts';
 import { FRAME, PacketView, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../protocols/link/packet.ts';
 import { decodeLldp, type LldpPdu } from '../protocols/lldp/decode.ts';
-import { Collector } from './collector.ts';
+import { Collector, type CommAgg } from './collector.ts';
 import { buildRegistry, type Flow, FlowTable, senderIsServer, TRANSPORT_TCP, TRANSPORT_UDP } from './flows.ts';
 
 const ETH_IPV4 = 0x0800;
@@ -83,6 +83,8 @@ export class Engine {
   firstTs = Infinity;
   lastTs = -Infinity;
   private readonly pv = new PacketView();
+  /** Layer-2 communications by source MAC, then destination MAC and ethertype. */
+  private readonly l2Comms = new Map<number, Map<number, CommAgg[]>>();
   private curLink = -1;
   private curLinkCount = 0;
   private readonly ipv6Ids = new Map<string, number>();
@@ -533,14 +535,32 @@ export class Engine {
     // Other layer-2 protocols (Profinet, GOOSE, SV, PTP, EtherCAT...): a communication between MACs.
     if (src < 0 || isGroupMac(src)) return;
     const dst = p.dstMac;
-    const dstKey =
-      dst === BROADCAST_MAC
-        ? 'group:ff:ff:ff:ff:ff:ff'
-        : isGroupMac(dst)
-          ? `group:${formatMac(dst)}`
-          : `mac:${formatMac(dst)}`;
-    const comm = this.collector.comm(`mac:${formatMac(src)}`, dstKey, 'ethernet', et, name, false, ts);
-    if (comm === null) return;
+    // Cyclic layer-2 traffic (GOOSE, SV, Profinet RT) repeats the same triple: find its
+    // communication by numbers before building any text key.
+    let byDst = this.l2Comms.get(src);
+    if (byDst === undefined) {
+      byDst = new Map();
+      this.l2Comms.set(src, byDst);
+    }
+    let list = byDst.get(dst);
+    let comm: CommAgg | undefined;
+    if (list !== undefined) for (const c of list) if (c.port === et) comm = c;
+    if (comm === undefined) {
+      const dstKey =
+        dst === BROADCAST_MAC
+          ? 'group:ff:ff:ff:ff:ff:ff'
+          : isGroupMac(dst)
+            ? `group:${formatMac(dst)}`
+            : `mac:${formatMac(dst)}`;
+      const c = this.collector.comm(`mac:${formatMac(src)}`, dstKey, 'ethernet', et, name, false, ts);
+      if (c === null) return;
+      comm = c;
+      if (list === undefined) {
+        list = [];
+        if (byDst.size < 4096) byDst.set(dst, list);
+      }
+      if (list.length < 16) list.push(comm);
+    }
     if (comm.flows === 0) comm.flows = 1;
     comm.pkts0++;
     comm.bytes0 += wireLen;
