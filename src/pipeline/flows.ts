@@ -251,17 +251,28 @@ export class FlowTable {
     this.onFact = onFact;
   }
 
-  /**
-   * Finds the flow of a packet from (src, sport) to (dst, dport), or null. `aIsSrc` reports which
-   * canonical side the sender is.
-   */
-  lookup(src: number, dst: number, sport: number, dport: number, proto: number): Flow | null {
+  // The canonical key of the last `canonical` call: side A is the lower (address, port).
+  private kA = 0;
+  private kB = 0;
+  private pA = 0;
+  private pB = 0;
+  private srcFirst = false;
+
+  /** Sets the canonical key fields for a packet from (src, sport) to (dst, dport); returns its hash. */
+  private canonical(src: number, dst: number, sport: number, dport: number, proto: number): number {
     const srcFirst = src < dst || (src === dst && sport <= dport);
-    const kA = srcFirst ? src : dst;
-    const kB = srcFirst ? dst : src;
-    const pA = srcFirst ? sport : dport;
-    const pB = srcFirst ? dport : sport;
-    const h = mix(kA, kB, (pA << 16) | pB, proto);
+    this.srcFirst = srcFirst;
+    this.kA = srcFirst ? src : dst;
+    this.kB = srcFirst ? dst : src;
+    this.pA = srcFirst ? sport : dport;
+    this.pB = srcFirst ? dport : sport;
+    return mix(this.kA, this.kB, (this.pA << 16) | this.pB, proto);
+  }
+
+  /** Finds the flow of a packet from (src, sport) to (dst, dport), in either direction, or null. */
+  lookup(src: number, dst: number, sport: number, dport: number, proto: number): Flow | null {
+    const h = this.canonical(src, dst, sport, dport, proto);
+    const { kA, kB, pA, pB } = this;
     let f = this.buckets.get(h) ?? null;
     while (f !== null) {
       if (f.kA === kA && f.kB === kB && f.pA === pA && f.pB === pB && f.proto === proto) return f;
@@ -282,12 +293,8 @@ export class FlowTable {
     ts: number,
   ): Flow {
     if (this.size >= this.limits.maxFlows) this.evictOldest();
-    const srcFirst = src < dst || (src === dst && sport <= dport);
-    const kA = srcFirst ? src : dst;
-    const kB = srcFirst ? dst : src;
-    const pA = srcFirst ? sport : dport;
-    const pB = srcFirst ? dport : sport;
-    const h = mix(kA, kB, (pA << 16) | pB, proto);
+    const h = this.canonical(src, dst, sport, dport, proto);
+    const { kA, kB, pA, pB, srcFirst } = this;
     const clientIsA = senderIsClient === srcFirst;
     const sPort = senderIsClient ? dport : sport;
     const cPort = senderIsClient ? sport : dport;
