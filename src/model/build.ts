@@ -28,6 +28,16 @@ function ipSortKey(ip: string): string {
   return '6' + ip;
 }
 
+/** Assets in the order people read them: by first IP address, then MAC-only ones by id. */
+export function compareAssets(a: Asset, b: Asset): number {
+  const ia = a.ips[0];
+  const ib = b.ips[0];
+  if (ia !== undefined && ib !== undefined) return compareIps(ia, ib) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  if (ia !== undefined) return -1;
+  if (ib !== undefined) return 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
 export function compareIps(a: string, b: string): number {
   const ka = ipSortKey(a);
   const kb = ipSortKey(b);
@@ -333,14 +343,7 @@ export function buildModel(c: Collector, limits: Limits): BuiltModel {
     }
     assets.push(asset);
   }
-  assets.sort((a, b) => {
-    const ia = a.ips[0];
-    const ib = b.ips[0];
-    if (ia !== undefined && ib !== undefined) return compareIps(ia, ib) || (a.id < b.id ? -1 : 1);
-    if (ia !== undefined) return -1;
-    if (ib !== undefined) return 1;
-    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-  });
+  assets.sort(compareAssets);
 
   const communications = [...commOut.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const commCount = new Map<string, number>();

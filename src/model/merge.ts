@@ -4,7 +4,7 @@
 
 import { addRange } from './ranges.ts';
 import type { AnalysisDocument, Asset, Communication, OperationSummary } from './types.ts';
-import { compareIps } from './build.ts';
+import { compareAssets, compareIps } from './build.ts';
 
 const MAX_ISSUES = 1000;
 
@@ -123,14 +123,7 @@ export function mergeDocuments(base: AnalysisDocument, next: AnalysisDocument): 
   // Deduplicate assets that now share an id, keeping the first.
   const seen = new Set<string>();
   out.assets = out.assets.filter((a) => (seen.has(a.id) ? false : (seen.add(a.id), true)));
-  out.assets.sort((x, y) => {
-    const ix = x.ips[0];
-    const iy = y.ips[0];
-    if (ix !== undefined && iy !== undefined) return compareIps(ix, iy) || (x.id < y.id ? -1 : 1);
-    if (ix !== undefined) return -1;
-    if (iy !== undefined) return 1;
-    return x.id < y.id ? -1 : 1;
-  });
+  out.assets.sort(compareAssets);
 
   const final = (id: string): string => {
     let cur = id;
@@ -191,16 +184,6 @@ export function mergeDocuments(base: AnalysisDocument, next: AnalysisDocument): 
   cap.truncated ||= nc.truncated;
   cap.issues = [...cap.issues, ...nc.issues].slice(0, MAX_ISSUES);
 
-  const s = out.stats;
-  const t = add.stats;
-  s.flows += t.flows;
-  s.flowsEvicted += t.flowsEvicted;
-  s.flowsTimedOut += t.flowsTimedOut;
-  s.tcpGaps += t.tcpGaps;
-  s.tcpGapBytes += t.tcpGapBytes;
-  s.ipFragmentsReassembled += t.ipFragmentsReassembled;
-  s.communicationsDropped += t.communicationsDropped;
-  s.assetsDropped += t.assetsDropped;
-  s.durationMs += t.durationMs;
+  for (const k of Object.keys(out.stats) as (keyof AnalysisDocument['stats'])[]) out.stats[k] += add.stats[k];
   return out;
 }
