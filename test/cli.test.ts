@@ -5,7 +5,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -715,4 +715,35 @@ test('the compiled build (dist/) and the TypeScript sources give the same analys
     return d;
   };
   assert.deepEqual(strip(built), strip(source));
+});
+
+test('on a terminal the progress line shows with --out, and not when standard output is redirected', async (t) => {
+  // `script` (util-linux) gives the command a pseudo-terminal, as a person at a terminal has.
+  const probe = spawnSync('script', ['--version'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    t.skip('script(1) from util-linux is not installed');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'plantguard-tty-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const big = join(dir, 'progress.pcap');
+  const demo = gunzipSync(readFileSync(DEMO));
+  const records = demo.subarray(24);
+  const parts = [demo.subarray(0, 24)];
+  // 640,000 packets: a few progress reports (one each 100 ms) even on a fast machine.
+  for (let i = 0; i < 32; i++) parts.push(records);
+  writeFileSync(big, Buffer.concat(parts));
+  const run = (cmd: string): string => {
+    const log = join(dir, `tty-${Math.random().toString(36).slice(2)}.log`);
+    // Show the line from the first batch, so a fast machine still draws it.
+    const env: NodeJS.ProcessEnv = { ...process.env, PLANTGUARD_PROGRESS_AFTER_MS: '0' };
+    delete env.CI;
+    spawnSync('script', ['-qec', cmd, log], { cwd: REPO, env, encoding: 'utf8' });
+    return readFileSync(log, 'utf8');
+  };
+  const node = JSON.stringify(process.execPath);
+  const withOut = run(`${node} ${JSON.stringify(BIN)} analyze ${JSON.stringify(big)} --format json --out /dev/null`);
+  assert.match(withOut, /packets\/s/);
+  const redirected = run(`${node} ${JSON.stringify(BIN)} analyze ${JSON.stringify(big)} --format json > /dev/null`);
+  assert.doesNotMatch(redirected, /packets\/s/);
 });

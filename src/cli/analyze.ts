@@ -69,7 +69,10 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
       throw e;
     }
   }
-  const bar = !quiet && ProgressBar.enabled(process.stderr) ? new ProgressBar(process.stderr) : null;
+  // Progress only for a person watching: standard error on a terminal, and the output going to the
+  // terminal too or to --out (never when standard output is piped or redirected).
+  const watching = ProgressBar.enabled(process.stderr) && (out !== undefined || process.stdout.isTTY);
+  const bar = !quiet && watching ? new ProgressBar(process.stderr) : null;
   let doc: AnalysisDocument;
   try {
     doc = await analyzeCaptures(p.positionals, {

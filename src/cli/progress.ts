@@ -3,6 +3,9 @@
 import type { Progress } from '../pipeline/analyze.ts';
 import { formatBytes, formatCount } from './table.ts';
 
+/** Runs shorter than this show no progress; PLANTGUARD_PROGRESS_AFTER_MS changes it (tests). */
+const SHOW_AFTER_MS = Number(process.env.PLANTGUARD_PROGRESS_AFTER_MS ?? 500);
+
 export class ProgressBar {
   private shown = false;
   private readonly stream: NodeJS.WriteStream;
@@ -16,7 +19,7 @@ export class ProgressBar {
   }
 
   update(p: Progress): void {
-    if (p.elapsedMs < 500) return; // short runs show nothing
+    if (p.elapsedMs < SHOW_AFTER_MS) return; // short runs show nothing
     const pps = p.packets / (p.elapsedMs / 1000);
     const mbps = p.bytesRead / 1e6 / (p.elapsedMs / 1000);
     let bar = '';
