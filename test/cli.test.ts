@@ -717,7 +717,7 @@ test('the compiled build (dist/) and the TypeScript sources give the same analys
   assert.deepEqual(strip(built), strip(source));
 });
 
-test('on a terminal the progress line shows with --out, and not when standard output is redirected', async (t) => {
+test('on a terminal the progress line shows with --out, and not when standard output is redirected', (t) => {
   // `script` (util-linux) gives the command a pseudo-terminal, as a person at a terminal has.
   const probe = spawnSync('script', ['--version'], { encoding: 'utf8' });
   if (probe.status !== 0) {
