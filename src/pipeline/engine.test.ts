@@ -196,3 +196,51 @@ test('a host talking to itself counts each packet once', () => {
   assert.equal(m.assets.length, 1);
   assert.equal(m.assets[0]!.packets, 2);
 });
+
+test('property: the whole packet path never throws on hostile frames', async () => {
+  const { default: fc } = await import('fast-check');
+  // Real-looking headers with random tails reach deeper than uniformly random bytes.
+  const tcpTo = (port: number) =>
+    fc
+      .uint8Array({ maxLength: 300 })
+      .map((payload) => tcp({ src: '10.0.0.9', dst: '10.0.0.1', sport: 40000, dport: port, payload, flags: 0x18 }));
+  const udpTo = (port: number) =>
+    fc
+      .uint8Array({ maxLength: 300 })
+      .map((payload) =>
+        frame({
+          srcMac: HMI_MAC,
+          dstMac: PLC_MAC,
+          src: '10.0.0.9',
+          dst: '10.0.0.1',
+          proto: 'udp',
+          sport: 40000,
+          dport: port,
+          payload,
+        }),
+      );
+  const anyFrame = fc.oneof(
+    fc.uint8Array({ maxLength: 200 }),
+    tcpTo(502),
+    udpTo(53),
+    udpTo(67),
+    udpTo(137),
+    fc.uint8Array({ minLength: 14, maxLength: 200 }).map((b) => {
+      // Ethernet with a chosen ethertype: ARP, LLDP, VLAN, IPv4, IPv6.
+      const types = [0x0806, 0x88cc, 0x8100, 0x0800, 0x86dd, 0x8892];
+      const t = types[b[0]! % types.length]!;
+      b[12] = t >> 8;
+      b[13] = t & 255;
+      return b;
+    }),
+  );
+  fc.assert(
+    fc.property(fc.array(fc.tuple(anyFrame, fc.constantFrom(1, 0, 101, 113, 276)), { maxLength: 40 }), (frames) => {
+      const e = new Engine({ limits: { ...LIMITS, maxFlows: 8 }, protocols: PROTOCOLS });
+      frames.forEach(([f, lt], i) => e.packet(f, 0, f.length, f.length, i * 1000, lt));
+      e.finish();
+      buildModel(e.collector, { ...LIMITS });
+    }),
+    { numRuns: 400 },
+  );
+});
