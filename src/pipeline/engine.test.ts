@@ -205,20 +205,18 @@ test('property: the whole packet path never throws on hostile frames', async () 
       .uint8Array({ maxLength: 300 })
       .map((payload) => tcp({ src: '10.0.0.9', dst: '10.0.0.1', sport: 40000, dport: port, payload, flags: 0x18 }));
   const udpTo = (port: number) =>
-    fc
-      .uint8Array({ maxLength: 300 })
-      .map((payload) =>
-        frame({
-          srcMac: HMI_MAC,
-          dstMac: PLC_MAC,
-          src: '10.0.0.9',
-          dst: '10.0.0.1',
-          proto: 'udp',
-          sport: 40000,
-          dport: port,
-          payload,
-        }),
-      );
+    fc.uint8Array({ maxLength: 300 }).map((payload) =>
+      frame({
+        srcMac: HMI_MAC,
+        dstMac: PLC_MAC,
+        src: '10.0.0.9',
+        dst: '10.0.0.1',
+        proto: 'udp',
+        sport: 40000,
+        dport: port,
+        payload,
+      }),
+    );
   const anyFrame = fc.oneof(
     fc.uint8Array({ maxLength: 200 }),
     tcpTo(502),

@@ -10,7 +10,7 @@ import { decodeArp } from '../protocols/arp/decode.ts';
 import { etherTypeName, ipProtocolName } from '../protocols/ethertypes.ts';
 import { decodeFrame, decodeTransport } from '../protocols/link/decode.ts';
 import { IpReassembler } from '../protocols/link/ip-reassembly.ts';
-import { FRAME, PacketView, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../protocols/link/packet.ts';
+import { FRAME, macAt, PacketView, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../protocols/link/packet.ts';
 import { decodeLldp, type LldpPdu } from '../protocols/lldp/decode.ts';
 import { Collector, type CommAgg } from './collector.ts';
 import { buildRegistry, type Flow, FlowTable, senderIsServer, TRANSPORT_TCP, TRANSPORT_UDP } from './flows.ts';
@@ -136,7 +136,8 @@ export class Engine {
     if (st === FRAME.malformed) {
       this.collector.anomaly(p.anomaly ?? 'frame.malformed');
       // A frame cut inside L3/L4 still tells which MAC sent it.
-      if (p.srcMac >= 0 && !isGroupMac(p.srcMac)) this.l2Seen(p.srcMac, p.vlan, ts, wireLen, false);
+      const sm = macAt(buf, p.srcMacOffset);
+      if (sm >= 0 && !isGroupMac(sm)) this.l2Seen(sm, p.vlan, ts, wireLen, false);
       return;
     }
     const et = p.etherType;
@@ -170,7 +171,7 @@ export class Engine {
       const src = this.addrId(buf, p, true);
       const dst = this.addrId(buf, p, false);
       const proto = p.ipProto;
-      const save = { srcMac: p.srcMac, dstMac: p.dstMac, vlan: p.vlan };
+      const save = { srcMac: macAt(buf, p.srcMacOffset), dstMac: macAt(buf, p.dstMacOffset), vlan: p.vlan };
       decodeTransport(buf, p.l4Offset, p.l4End, proto, p);
       const ported = (proto === TRANSPORT_TCP || proto === TRANSPORT_UDP) && p.srcPort >= 0;
       meta.first = {
@@ -248,7 +249,7 @@ export class Engine {
       if (p.vlan >= 0) comm.vlans.add(p.vlan);
     }
     for (const [ip, mac] of [
-      [src, p.srcMac],
+      [src, macAt(buf, p.srcMacOffset)],
       [dst, -1],
     ] as const) {
       const a = c.ip(ip, ts);
@@ -312,7 +313,8 @@ export class Engine {
       this.flows.end(f);
       f = null;
     }
-    if (f === null) f = this.newFlow(p, src, dst, sport, dport, proto, ts);
+    if (f === null)
+      f = this.newFlow(p, macAt(buf, p.srcMacOffset), macAt(buf, p.dstMacOffset), src, dst, sport, dport, proto, ts);
     const senderIsA = src === f.kA && sport === f.pA;
     const dir = senderIsA === f.clientIsA ? 0 : 1;
     f.lastTs = ts;
@@ -323,11 +325,11 @@ export class Engine {
     if (dir === 0) {
       f.pkts0 += frames;
       f.bytes0 += bytes;
-      if (f.cMac < 0) f.cMac = p.srcMac;
+      if (f.cMac < 0) f.cMac = macAt(buf, p.srcMacOffset);
     } else {
       f.pkts1 += frames;
       f.bytes1 += bytes;
-      if (f.sMac < 0) f.sMac = p.srcMac;
+      if (f.sMac < 0) f.sMac = macAt(buf, p.srcMacOffset);
     }
     if (isTcp) {
       if ((flags & TCP_RST) !== 0) f.rst = true;
@@ -362,6 +364,8 @@ export class Engine {
 
   private newFlow(
     p: PacketView,
+    srcMac: number,
+    dstMac: number,
     src: number,
     dst: number,
     sport: number,
@@ -369,7 +373,7 @@ export class Engine {
     proto: number,
     ts: number,
   ): Flow {
-    const dstGroup = this.isGroupAddr(dst, p.dstMac);
+    const dstGroup = this.isGroupAddr(dst, dstMac);
     let senderIsClient = true;
     if (dstGroup) senderIsClient = true;
     else if (proto === TRANSPORT_TCP) {
@@ -385,8 +389,8 @@ export class Engine {
       const isReply = proto === 1 ? t === 0 || t === 3 || t === 11 || t === 14 : t === 129 || t < 128;
       senderIsClient = !isReply;
     }
-    const srcKey = this.endpointKey(src, p.srcMac, false);
-    const dstKey = this.endpointKey(dst, p.dstMac, dstGroup);
+    const srcKey = this.endpointKey(src, srcMac, false);
+    const dstKey = this.endpointKey(dst, dstMac, dstGroup);
     const srcIp = this.addrText(src);
     const dstIp = this.addrText(dst);
     const ends = senderIsClient
@@ -507,7 +511,7 @@ export class Engine {
     const et = p.etherType;
     const name = et === 0 ? 'llc' : etherTypeName(et);
     this.collector.countProtocol(name, 1, wireLen);
-    const src = p.srcMac;
+    const src = macAt(buf, p.srcMacOffset);
     if (src >= 0 && !isGroupMac(src)) this.l2Seen(src, p.vlan, ts, wireLen, true);
     const payload = buf.subarray(p.l3Offset, p.l3End);
     if (et === ETH_ARP) {
@@ -534,7 +538,7 @@ export class Engine {
     }
     // Other layer-2 protocols (Profinet, GOOSE, SV, PTP, EtherCAT...): a communication between MACs.
     if (src < 0 || isGroupMac(src)) return;
-    const dst = p.dstMac;
+    const dst = macAt(buf, p.dstMacOffset);
     // Cyclic layer-2 traffic (GOOSE, SV, Profinet RT) repeats the same triple: find its
     // communication by numbers before building any text key.
     let byDst = this.l2Comms.get(src);
@@ -631,13 +635,21 @@ export class Engine {
       if (first === null) continue;
       const p = this.pv;
       p.reset();
-      p.srcMac = first.srcMac;
-      p.dstMac = first.dstMac;
       p.vlan = first.vlan;
       p.tcpFlags = first.tcpFlags;
       p.icmpType = first.icmpType;
       let f = this.flows.lookup(first.src, first.dst, first.sport, first.dport, first.proto);
-      f ??= this.newFlow(p, first.src, first.dst, first.sport, first.dport, first.proto, first.ts);
+      f ??= this.newFlow(
+        p,
+        first.srcMac,
+        first.dstMac,
+        first.src,
+        first.dst,
+        first.sport,
+        first.dport,
+        first.proto,
+        first.ts,
+      );
       const senderIsA = first.src === f.kA && first.sport === f.pA;
       if (senderIsA === f.clientIsA) {
         f.pkts0 += meta.frames;

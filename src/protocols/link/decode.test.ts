@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeFrame } from './decode.ts';
-import { FRAME, LINKTYPE, PacketView } from './packet.ts';
+import { FRAME, LINKTYPE, macAt, PacketView } from './packet.ts';
 import { IpReassembler } from './ip-reassembly.ts';
 
 const h = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+|#[^\n]*/g, ''), 'hex'));
@@ -26,8 +26,8 @@ test('Ethernet + QinQ + IPv4 + TCP: every field', () => {
   const p = new PacketView();
   decodeFrame(QINQ_TCP, 0, QINQ_TCP.length, LINKTYPE.ethernet, p);
   assert.equal(p.status, FRAME.ok);
-  assert.equal(p.dstMac, 0x001b1b000001);
-  assert.equal(p.srcMac, 0x0080f4000002);
+  assert.equal(macAt(QINQ_TCP, p.dstMacOffset), 0x001b1b000001);
+  assert.equal(macAt(QINQ_TCP, p.srcMacOffset), 0x0080f4000002);
   assert.equal(p.vlan, 10);
   assert.equal(p.innerVlan, 20);
   assert.equal(p.etherType, 0x0800);
@@ -48,7 +48,7 @@ test('a frame cut inside the TCP header is malformed with a code, never a throw'
   decodeFrame(QINQ_TCP, 0, QINQ_TCP.length - 5, LINKTYPE.ethernet, p);
   assert.equal(p.status, FRAME.malformed);
   assert.equal(p.anomaly, 'tcp.truncated_header');
-  assert.equal(p.srcMac, 0x0080f4000002);
+  assert.equal(macAt(QINQ_TCP, p.srcMacOffset), 0x0080f4000002);
 });
 
 test('Linux cooked v1 and v2 carry the source MAC and protocol', () => {
@@ -59,14 +59,14 @@ test('Linux cooked v1 and v2 carry the source MAC and protocol', () => {
   const p = new PacketView();
   decodeFrame(sll, 0, sll.length, LINKTYPE.linuxSll, p);
   assert.equal(p.status, FRAME.ok);
-  assert.equal(p.srcMac, 0x0080f4000002);
+  assert.equal(macAt(sll, p.srcMacOffset), 0x0080f4000002);
   assert.equal(p.dstPort, 502);
   const sll2 = new Uint8Array(20 + ip.length);
   sll2.set(h('0800 0000 00000002 0001 04 06 0080f4000002 0000'), 0); // proto, reserved, ifindex, hatype, pkttype, addrlen, addr
   sll2.set(ip, 20);
   decodeFrame(sll2, 0, sll2.length, LINKTYPE.linuxSll2, p);
   assert.equal(p.status, FRAME.ok);
-  assert.equal(p.srcMac, 0x0080f4000002);
+  assert.equal(macAt(sll2, p.srcMacOffset), 0x0080f4000002);
   assert.equal(p.srcPort, 50000);
 });
 
@@ -75,7 +75,7 @@ test('raw IP and BSD null/loopback (both byte orders)', () => {
   const p = new PacketView();
   decodeFrame(ip, 0, ip.length, LINKTYPE.raw, p);
   assert.equal(p.status, FRAME.ok);
-  assert.equal(p.srcMac, -1);
+  assert.equal(macAt(ip, p.srcMacOffset), -1);
   assert.equal(p.dstPort, 502);
   for (const fam of ['02000000', '00000002']) {
     const nul = new Uint8Array(4 + ip.length);

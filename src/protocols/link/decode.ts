@@ -16,14 +16,6 @@ const MAX_EXT_HEADERS = 8;
 /** IP-in-IP nesting followed before giving up (IPv4/IPv6 in IPv4/IPv6, RFC 2003 / RFC 4213). */
 const MAX_TUNNEL_DEPTH = 2;
 
-function mac(b: Uint8Array, o: number): number {
-  return (
-    b[o]! * 0x10000000000 +
-    b[o + 1]! * 0x100000000 +
-    (((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0)
-  );
-}
-
 function bad(p: PacketView, code: string): void {
   p.status = FRAME.malformed;
   p.anomaly = code;
@@ -41,8 +33,8 @@ export function decodeFrame(b: Uint8Array, off: number, len: number, linkType: n
   switch (linkType) {
     case LINKTYPE.ethernet: {
       if (len < 14) return bad(p, 'eth.truncated');
-      p.dstMac = mac(b, q);
-      p.srcMac = mac(b, q + 6);
+      p.dstMacOffset = q;
+      p.srcMacOffset = q + 6;
       et = (b[q + 12]! << 8) | b[q + 13]!;
       q += 14;
       let tags = 0;
@@ -68,7 +60,7 @@ export function decodeFrame(b: Uint8Array, off: number, len: number, linkType: n
       if (len < 16) return bad(p, 'sll.truncated');
       const hatype = (b[q + 2]! << 8) | b[q + 3]!;
       const alen = (b[q + 4]! << 8) | b[q + 5]!;
-      if (hatype === 1 && alen === 6) p.srcMac = mac(b, q + 6);
+      if (hatype === 1 && alen === 6) p.srcMacOffset = q + 6;
       et = (b[q + 14]! << 8) | b[q + 15]!;
       q += 16;
       break;
@@ -78,7 +70,7 @@ export function decodeFrame(b: Uint8Array, off: number, len: number, linkType: n
       et = (b[q]! << 8) | b[q + 1]!;
       const hatype = (b[q + 8]! << 8) | b[q + 9]!;
       const alen = b[q + 11]!;
-      if (hatype === 1 && alen === 6) p.srcMac = mac(b, q + 12);
+      if (hatype === 1 && alen === 6) p.srcMacOffset = q + 12;
       q += 20;
       break;
     }

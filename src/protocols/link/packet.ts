@@ -54,9 +54,10 @@ export class PacketView {
   status: FrameStatus = FRAME.ok;
   /** First anomaly code, or null. */
   anomaly: string | null = null;
-  // L2 (−1 when absent, e.g. raw IP captures)
-  srcMac = -1;
-  dstMac = -1;
+  // L2 (−1 when absent, e.g. raw IP captures). MACs are offsets into the frame's buffer, read with
+  // `macAt` only where needed: most packets of a known flow never need them.
+  srcMacOffset = -1;
+  dstMacOffset = -1;
   /** Outer and inner 802.1Q VLAN ids, −1 when absent. */
   vlan = -1;
   innerVlan = -1;
@@ -104,8 +105,8 @@ export class PacketView {
     this.tunnelDepth = 0;
     this.status = FRAME.ok;
     this.anomaly = null;
-    this.srcMac = -1;
-    this.dstMac = -1;
+    this.srcMacOffset = -1;
+    this.dstMacOffset = -1;
     this.vlan = -1;
     this.innerVlan = -1;
     this.etherType = 0;
@@ -130,3 +131,12 @@ export const TCP_SYN = 0x02;
 export const TCP_RST = 0x04;
 export const TCP_PSH = 0x08;
 export const TCP_ACK = 0x10;
+
+/** The 48-bit MAC at `off` as a number, or −1 when `off` is −1. */
+export function macAt(b: Uint8Array, off: number): number {
+  if (off < 0) return -1;
+  return (
+    ((b[off]! << 8) | b[off + 1]!) * 0x100000000 +
+    (((b[off + 2]! << 24) | (b[off + 3]! << 16) | (b[off + 4]! << 8) | b[off + 5]!) >>> 0)
+  );
+}
