@@ -190,8 +190,10 @@ for (const s of sources) {
   tables[s.key].push(...entries);
   if (lines > 0) provenance.push(`${s.file} (${lines} lines, ${records} records)`);
 }
-if (tables.L.length === 0)
-  throw new Error(`no MA-L entries found in ${srcDir}/oui.csv (install Debian package ieee-data)`);
+if (tables.L.length === 0) {
+  console.error(`gen-oui: no MA-L entries in ${srcDir}/oui.csv: install Debian's ieee-data (apt-get install ieee-data) or name its folder`);
+  process.exit(2);
+}
 for (const k of Object.keys(tables)) tables[k] = mergeEntries(tables[k]);
 
 const vendorSet = new Set();
