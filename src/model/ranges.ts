@@ -6,7 +6,10 @@ const MAX_RANGES = 64;
 /** Adds [lo, hi] to a sorted list of disjoint ranges, merging overlapping and adjacent ones. */
 export function addRange(list: [number, number][], lo: number, hi: number): void {
   // Fast path: polling repeats the same range.
-  for (const r of list) if (r[0] <= lo && hi <= r[1]) return;
+  for (let i = 0; i < list.length; i++) {
+    const r = list[i]!;
+    if (r[0] <= lo && hi <= r[1]) return;
+  }
   list.push([lo, hi]);
   list.sort((a, b) => a[0] - b[0]);
   let w = 0;

@@ -22,6 +22,42 @@ export interface OpAgg {
   lastList: [number, number][] | null;
 }
 
+/** OpAgg as the packet path builds it: timestamps in a Float64Array, so updating them allocates nothing. */
+class OperationTotals implements OpAgg {
+  readonly code: number;
+  readonly access: AccessClass;
+  count = 0;
+  responses = 0;
+  exceptions = 0;
+  exceptionCodes: Map<number, number> | null = null;
+  units: Set<number> | null = null;
+  ranges: Map<string, [number, number][]> | null = null;
+  lastUnit = -1;
+  lastSpace = '';
+  lastList: [number, number][] | null = null;
+  private readonly times = new Float64Array(2);
+
+  constructor(code: number, access: AccessClass, ts: number) {
+    this.code = code;
+    this.access = access;
+    this.times[0] = ts;
+    this.times[1] = ts;
+  }
+
+  get firstTs(): number {
+    return this.times[0]!;
+  }
+  set firstTs(ts: number) {
+    this.times[0] = ts;
+  }
+  get lastTs(): number {
+    return this.times[1]!;
+  }
+  set lastTs(ts: number) {
+    this.times[1] = ts;
+  }
+}
+
 export interface CommAgg {
   /** Endpoint keys: `ip:<addr>` or `mac:<number>`. */
   client: string;
@@ -227,21 +263,7 @@ export class Collector {
         this.anomaly('operations.table_full');
         return;
       }
-      a = {
-        code: op.code,
-        access: op.access,
-        count: 0,
-        responses: 0,
-        exceptions: 0,
-        exceptionCodes: null,
-        units: null,
-        ranges: null,
-        firstTs: op.tsMicros,
-        lastTs: op.tsMicros,
-        lastUnit: -1,
-        lastSpace: '',
-        lastList: null,
-      };
+      a = new OperationTotals(op.code, op.access, op.tsMicros);
       ops.set(op.name, a);
     }
     a.count++;

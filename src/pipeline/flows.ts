@@ -48,8 +48,20 @@ export class Flow implements AnalyzerContext {
   cMac = -1;
   sMac = -1;
   readonly vlan: number;
-  readonly firstTs: number;
-  lastTs: number;
+  /**
+   * First and last timestamps (µs). Kept in a Float64Array: a double stored in an object field is
+   * boxed, so `lastTs = ts` on every packet would allocate.
+   */
+  private readonly times = new Float64Array(2);
+  get firstTs(): number {
+    return this.times[0]!;
+  }
+  get lastTs(): number {
+    return this.times[1]!;
+  }
+  set lastTs(ts: number) {
+    this.times[1] = ts;
+  }
   pkts0 = 0;
   pkts1 = 0;
   bytes0 = 0;
@@ -104,8 +116,8 @@ export class Flow implements AnalyzerContext {
     this.cPort = clientIsA ? pA : pB;
     this.sPort = clientIsA ? pB : pA;
     this.vlan = vlan;
-    this.firstTs = ts;
-    this.lastTs = ts;
+    this.times[0] = ts;
+    this.times[1] = ts;
     this.def = def;
   }
 

@@ -60,7 +60,8 @@ export class ModbusAnalyzer implements StreamAnalyzer {
       this.ctx.anomaly(d.kind === 'malformed' ? d.code : 'modbus.truncated');
       return;
     }
-    for (const a of d.anomalies) this.ctx.anomaly(a);
+    const anomalies = d.anomalies;
+    for (let i = 0; i < anomalies.length; i++) this.ctx.anomaly(anomalies[i]!);
     this.ctx.pdu?.(dir, d.value.functionCode);
     if (dir === 0) this.transactions.request(d.value, ts);
     else if (this.transactions.response(d.value) && !this.confirmed) {
