@@ -353,7 +353,7 @@ export class Engine {
         if (st === undefined) return;
         // A direction whose start we never saw may begin inside a PDU: let the framer resynchronise.
         if (!st.isStarted && !f.synSeen[dir]) f.analyzer?.gap(f.flip ? ((1 - dir) as Direction) : dir, 0);
-        st.segment(p.tcpSeq, payloadBuf.subarray(p.payloadOffset, p.payloadOffset + plen), ts);
+        st.segmentAt(p.tcpSeq, payloadBuf, p.payloadOffset, plen, ts);
       }
     } else if (proto === TRANSPORT_UDP) {
       if (f.def === null || f.violated) return;

@@ -11,7 +11,7 @@ import type {
   ProtocolDefinition,
   StreamAnalyzer,
 } from '../protocols/_core/types.ts';
-import { TcpStream } from '../protocols/_core/tcp-stream.ts';
+import { TcpStream, type TcpStreamSink } from '../protocols/_core/tcp-stream.ts';
 import { isServicePort, portName } from '../protocols/ports.ts';
 import type { Collector, OpAgg } from './collector.ts';
 
@@ -164,11 +164,17 @@ export class Flow implements AnalyzerContext {
         maxBufferedBytes: this.table.limits.tcpMaxBufferedBytes,
         maxBufferedSegments: this.table.limits.tcpMaxBufferedSegments,
       };
-      const sink = (flowDir: Direction): { data(b: Uint8Array, ts: number): void; gap(n: number): void } => {
+      const sink = (flowDir: Direction): TcpStreamSink => {
         const dir: Direction = this.flip ? ((1 - flowDir) as Direction) : flowDir;
         return {
           data: (b: Uint8Array, ts: number): void => {
             this.analyzer?.data(dir, b, ts);
+          },
+          dataAt: (buf: Uint8Array, off: number, len: number, ts: number): void => {
+            const an = this.analyzer;
+            if (an === null) return;
+            if (an.dataAt !== undefined) an.dataAt(dir, buf, off, len, ts);
+            else an.data(dir, buf.subarray(off, off + len), ts);
           },
           gap: (n: number): void => {
             this.table.tcpGaps++;

@@ -80,6 +80,20 @@ export class PduFramer {
     return this.syncing;
   }
 
+  /** True when nothing is held and the framer is in sync: the next bytes start a PDU. */
+  get idle(): boolean {
+    return this.have === 0 && this.windowLen === 0 && !this.syncing;
+  }
+
+  /**
+   * The caller took a whole PDU of `n` bytes straight from the stream while `idle` (a fast path
+   * that needs no view); the framer only accounts for it.
+   */
+  deliveredWhole(n: number): void {
+    this.offset += n;
+    this.pdus++;
+  }
+
   /** Bytes held across calls (a partial PDU or undecided look-ahead). */
   get bufferedBytes(): number {
     return this.have + this.windowLen;

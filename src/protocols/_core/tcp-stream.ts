@@ -6,6 +6,11 @@ import { LIMITS } from '../../core/limits.ts';
 /** Receives the ordered bytes of one direction. `bytes` are only valid during the call. */
 export interface TcpStreamSink {
   data(bytes: Uint8Array, tsMicros: number): void;
+  /**
+   * Optional zero-allocation form of `data` for in-order bytes `buf[off, off + len)`: the packet
+   * path calls it instead of making a view of every segment.
+   */
+  dataAt?(buf: Uint8Array, off: number, len: number, tsMicros: number): void;
   /** `lostBytes` bytes of the stream will never be delivered; the next `data` follows them. */
   gap(lostBytes: number): void;
 }
@@ -98,6 +103,28 @@ export class TcpStream {
     if (this.started) return;
     this.started = true;
     this.next = (seq + 1) >>> 0;
+  }
+
+  /**
+   * `segment` for the payload `buf[off, off + len)`, without making a view of it when it arrives in
+   * order (most segments); out-of-order and overlapping data take the general path.
+   */
+  segmentAt(seq: number, buf: Uint8Array, off: number, len: number, tsMicros: number): void {
+    if (len === 0) return;
+    seq >>>= 0;
+    if (!this.started) {
+      this.started = true;
+      this.midStream = true;
+      this.next = seq;
+    }
+    const sink = this.sink;
+    if (seq === this.next && this.seqs.length === 0 && sink.dataAt !== undefined) {
+      this.next = (seq + len) >>> 0;
+      this.deliveredBytes += len;
+      sink.dataAt(buf, off, len, tsMicros);
+      return;
+    }
+    this.segment(seq, buf.subarray(off, off + len), tsMicros);
   }
 
   /** A segment's sequence number and payload; `payload` is only read during the call. */

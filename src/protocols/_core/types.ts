@@ -89,6 +89,11 @@ export interface StreamAnalyzer {
    * the call: an analyzer that keeps any of them must copy.
    */
   data(dir: Direction, bytes: Uint8Array, tsMicros: number): void;
+  /**
+   * Optional form of `data` for the bytes `buf[off, off + len)`, so the packet path need not make a
+   * view per segment; same meaning and the same lifetime rule.
+   */
+  dataAt?(dir: Direction, buf: Uint8Array, off: number, len: number, tsMicros: number): void;
   /** Bytes were lost in this direction (capture drop or buffer bound); resynchronise. */
   gap(dir: Direction, lostBytes: number): void;
   /** The flow ended or was evicted: flush pending state (unanswered requests). */

@@ -176,14 +176,18 @@ function weird(code: string): void {
  * function code is 0 / 0x80. Decided by the header alone, as PduFramer requires.
  */
 export function frameModbusAdu(bytes: Uint8Array): number {
-  const n = bytes.length;
+  return frameModbusAduAt(bytes, 0, bytes.length);
+}
+
+/** `frameModbusAdu` of `bytes[off, off + n)`, without a view. */
+export function frameModbusAduAt(bytes: Uint8Array, off: number, n: number): number {
   if (n < 4) return 0;
-  if (bytes[2] !== 0 || bytes[3] !== 0) return -1;
+  if (bytes[off + 2] !== 0 || bytes[off + 3] !== 0) return -1;
   if (n < 6) return 0;
-  const length = (bytes[4]! << 8) | bytes[5]!;
+  const length = (bytes[off + 4]! << 8) | bytes[off + 5]!;
   if (length < MIN_MBAP_LENGTH || length > MAX_MBAP_LENGTH) return -1;
   if (n < 8) return 0;
-  if ((bytes[7]! & 0x7f) === 0) return -1;
+  if ((bytes[off + 7]! & 0x7f) === 0) return -1;
   return 6 + length;
 }
 

@@ -4,7 +4,7 @@
 import { PduFramer } from '../_core/pdu-framer.ts';
 import { defineProtocol, type AnalyzerContext, type Direction, type StreamAnalyzer } from '../_core/types.ts';
 import { EXCEPTION_BIT, MAX_ADU_LENGTH, MODBUS_PORT } from './constants.ts';
-import { decodeModbusAdu, frameModbusAdu } from './decode.ts';
+import { decodeModbusAdu, frameModbusAdu, frameModbusAduAt } from './decode.ts';
 import { ModbusTransactions } from './state.ts';
 
 export { decodeModbusAdu, frameModbusAdu } from './decode.ts';
@@ -41,6 +41,17 @@ export class ModbusAnalyzer implements StreamAnalyzer {
     (dir === 0 ? this.requests : this.responses).data(bytes, tsMicros);
   }
 
+  /** `data` for `buf[off, off + len)`: a segment that is one whole polling read is paired in place. */
+  dataAt(dir: Direction, buf: Uint8Array, off: number, len: number, tsMicros: number): void {
+    if (this.detached) return;
+    const framer = dir === 0 ? this.requests : this.responses;
+    if (framer.idle && len >= 8 && frameModbusAduAt(buf, off, len) === len && this.fastRead(dir, buf, off, len, tsMicros)) {
+      framer.deliveredWhole(len);
+      return;
+    }
+    framer.data(buf.subarray(off, off + len), tsMicros);
+  }
+
   gap(dir: Direction, lostBytes: number): void {
     if (this.detached) return;
     (dir === 0 ? this.requests : this.responses).gap(lostBytes);
@@ -53,7 +64,7 @@ export class ModbusAnalyzer implements StreamAnalyzer {
 
   private adu(dir: Direction, bytes: Uint8Array, ts: number): void {
     if (this.detached) return;
-    if (this.fastRead(dir, bytes, ts)) return;
+    if (this.fastRead(dir, bytes, 0, bytes.length, ts)) return;
     const d = decodeModbusAdu(bytes, dir);
     if (d.kind !== 'ok') {
       // The framer hands over whole ADUs, so only `malformed` is expected here.
@@ -76,27 +87,28 @@ export class ModbusAnalyzer implements StreamAnalyzer {
    * building the decoded records. Anything else — other functions, exceptions, odd lengths,
    * quantities out of range — takes the general path, which gives the same result for these.
    */
-  private fastRead(dir: Direction, b: Uint8Array, ts: number): boolean {
-    const fc = b[7]!;
+  private fastRead(dir: Direction, b: Uint8Array, o: number, n: number, ts: number): boolean {
+    const fc = b[o + 7]!;
     if (fc < 1 || fc > 4) return false;
-    const length = (b[4]! << 8) | b[5]!;
+    const length = (b[o + 4]! << 8) | b[o + 5]!;
     if (dir === 0) {
-      if (length !== 6 || b.length < 12) return false;
-      const quantity = (b[10]! << 8) | b[11]!;
+      if (length !== 6 || n < 12) return false;
+      const quantity = (b[o + 10]! << 8) | b[o + 11]!;
       if (quantity < 1 || quantity > (fc <= 2 ? 2000 : 125)) return false;
       this.ctx.pdu?.(0, fc);
-      this.transactions.readRequest((b[0]! << 8) | b[1]!, b[6]!, fc, (b[8]! << 8) | b[9]!, quantity, ts);
+      this.transactions.readRequest((b[o]! << 8) | b[o + 1]!, b[o + 6]!, fc, (b[o + 8]! << 8) | b[o + 9]!, quantity, ts);
       return true;
     }
-    const byteCount = b[8]!;
-    if (length !== 3 + byteCount || b.length < 9 + byteCount || (fc >= 3 && byteCount % 2 !== 0)) return false;
+    const byteCount = b[o + 8]!;
+    if (length !== 3 + byteCount || n < 9 + byteCount || (fc >= 3 && byteCount % 2 !== 0)) return false;
     this.ctx.pdu?.(1, fc);
-    if (this.transactions.readResponse((b[0]! << 8) | b[1]!, b[6]!, fc, byteCount) && !this.confirmed) {
+    if (this.transactions.readResponse((b[o]! << 8) | b[o + 1]!, b[o + 6]!, fc, byteCount) && !this.confirmed) {
       this.confirmed = true;
       this.ctx.confirm();
     }
     return true;
   }
+
 
   private badFrame(): void {
     if (this.detached) return;
