@@ -35,7 +35,8 @@ class OperationTotals implements OpAgg {
   lastUnit = -1;
   lastSpace = '';
   lastList: [number, number][] | null = null;
-  private readonly times = new Float64Array(2);
+  /** [firstTs, lastTs] (µs). */
+  readonly times = new Float64Array(2);
 
   constructor(code: number, access: AccessClass, ts: number) {
     this.code = code;
@@ -294,8 +295,15 @@ export class Collector {
       }
       addRange(list, op.address, op.address + op.quantity - 1);
     }
-    if (op.tsMicros < a.firstTs) a.firstTs = op.tsMicros;
-    if (op.tsMicros > a.lastTs) a.lastTs = op.tsMicros;
+    const t = op.tsMicros;
+    if (a instanceof OperationTotals) {
+      const times = a.times;
+      if (t < times[0]!) times[0] = t;
+      if (t > times[1]!) times[1] = t;
+    } else {
+      if (t < a.firstTs) a.firstTs = t;
+      if (t > a.lastTs) a.lastTs = t;
+    }
   }
 
   mergeOps(into: Map<string, OpAgg>, from: Map<string, OpAgg>): void {

@@ -80,9 +80,17 @@ export class Engine {
   readonly linkTypePackets = new Map<number, number>();
   packets = 0;
   bytes = 0;
-  firstTs = Infinity;
-  lastTs = -Infinity;
+  /** First and last timestamps seen (µs), in a Float64Array so updating them allocates nothing. */
+  private readonly span = Float64Array.of(Infinity, -Infinity);
+  get firstTs(): number {
+    return this.span[0]!;
+  }
+  get lastTs(): number {
+    return this.span[1]!;
+  }
   private readonly pv = new PacketView();
+  /** The current packet's timestamp (µs). */
+  private readonly now = new Float64Array(1);
   /** Layer-2 communications by source MAC, then destination MAC and ethertype. */
   private readonly l2Comms = new Map<number, Map<number, CommAgg[]>>();
   private curLink = -1;
@@ -117,15 +125,28 @@ export class Engine {
 
   batch(b: PacketBatch): void {
     const { data, offset, capLen, origLen, tsMicros, linkType } = b;
-    for (let i = 0; i < b.count; i++)
-      this.packet(data, offset[i]!, capLen[i]!, origLen[i]!, tsMicros[i]!, linkType[i]!);
+    const now = this.now;
+    for (let i = 0; i < b.count; i++) {
+      // The timestamp travels through a Float64Array: passing a double to a call that is not
+      // inlined boxes it, one allocation per packet.
+      now[0] = tsMicros[i]!;
+      this.packetNow(data, offset[i]!, capLen[i]!, origLen[i]!, linkType[i]!);
+    }
   }
 
   packet(buf: Uint8Array, off: number, capLen: number, wireLen: number, ts: number, linkType: number): void {
+    this.now[0] = ts;
+    this.packetNow(buf, off, capLen, wireLen, linkType);
+  }
+
+  /** One frame; its timestamp is `now[0]`. */
+  private packetNow(buf: Uint8Array, off: number, capLen: number, wireLen: number, linkType: number): void {
+    const ts = this.now[0]!;
     this.packets++;
     this.bytes += wireLen;
-    if (ts < this.firstTs) this.firstTs = ts;
-    if (ts > this.lastTs) this.lastTs = ts;
+    const span = this.span;
+    if (ts < span[0]!) span[0] = ts;
+    if (ts > span[1]!) span[1] = ts;
     if (linkType === this.curLink) this.curLinkCount++;
     else this.switchLink(linkType);
     if ((this.packets & 0x3fff) === 0) this.flows.maybeSweep(ts);
@@ -149,7 +170,7 @@ export class Engine {
     if (st === FRAME.fragment) {
       if (!this.fragment(buf, p, ts, wireLen)) return;
     }
-    this.ipPacket(buf, p, ts, wireLen);
+    this.ipPacket(buf, p, wireLen);
   }
 
   /** Feeds a fragment; returns true (with `pv` now describing the whole datagram) when it completed one. */
@@ -284,7 +305,9 @@ export class Engine {
     return `ip:${this.addrText(id)}`;
   }
 
-  private ipPacket(buf: Uint8Array, p: PacketView, ts: number, wireLen: number): void {
+  /** One IP packet; its timestamp is `now[0]` (not a parameter: a double argument would be boxed). */
+  private ipPacket(buf: Uint8Array, p: PacketView, wireLen: number): void {
+    const ts = this.now[0]!;
     let frames = 1;
     let bytes = wireLen;
     let payloadBuf = buf;
@@ -317,7 +340,7 @@ export class Engine {
       f = this.newFlow(p, macAt(buf, p.srcMacOffset), macAt(buf, p.dstMacOffset), src, dst, sport, dport, proto, ts);
     const senderIsA = src === f.kA && sport === f.pA;
     const dir = senderIsA === f.clientIsA ? 0 : 1;
-    f.lastTs = ts;
+    f.times[1] = ts; // not the setter: a double argument would be boxed
     if (frames > 1) {
       f.extraFragmentFrames += frames - 1;
       f.extraFragmentBytes += bytes - wireLen;

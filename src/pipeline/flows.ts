@@ -52,7 +52,7 @@ export class Flow implements AnalyzerContext {
    * First and last timestamps (µs). Kept in a Float64Array: a double stored in an object field is
    * boxed, so `lastTs = ts` on every packet would allocate.
    */
-  private readonly times = new Float64Array(2);
+  readonly times = new Float64Array(2);
   get firstTs(): number {
     return this.times[0]!;
   }

@@ -223,8 +223,9 @@ export function decodeTransport(b: Uint8Array, q: number, end: number, proto: nu
     if (q + hl > end) return bad(p, 'tcp.truncated_header');
     p.srcPort = (b[q]! << 8) | b[q + 1]!;
     p.dstPort = (b[q + 2]! << 8) | b[q + 3]!;
-    p.tcpSeq = ((b[q + 4]! << 24) | (b[q + 5]! << 16) | (b[q + 6]! << 8) | b[q + 7]!) >>> 0;
-    p.tcpAck = ((b[q + 8]! << 24) | (b[q + 9]! << 16) | (b[q + 10]! << 8) | b[q + 11]!) >>> 0;
+    const sa = p.tcpSeqAck;
+    sa[0] = (b[q + 4]! << 24) | (b[q + 5]! << 16) | (b[q + 6]! << 8) | b[q + 7]!;
+    sa[1] = (b[q + 8]! << 24) | (b[q + 9]! << 16) | (b[q + 10]! << 8) | b[q + 11]!;
     p.tcpFlags = b[q + 13]!;
     p.payloadOffset = q + hl;
     p.payloadLength = end - q - hl;

@@ -85,8 +85,17 @@ export class PacketView {
   srcPort = -1;
   dstPort = -1;
   tcpFlags = 0;
-  tcpSeq = 0;
-  tcpAck = 0;
+  /**
+   * TCP sequence and acknowledgement numbers. Kept in a Uint32Array: most are above the small-integer
+   * range, and storing such a number in an object field would allocate on every packet.
+   */
+  readonly tcpSeqAck = new Uint32Array(2);
+  get tcpSeq(): number {
+    return this.tcpSeqAck[0]!;
+  }
+  get tcpAck(): number {
+    return this.tcpSeqAck[1]!;
+  }
   icmpType = -1;
   icmpCode = -1;
   payloadOffset = 0;

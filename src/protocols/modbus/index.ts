@@ -45,7 +45,12 @@ export class ModbusAnalyzer implements StreamAnalyzer {
   dataAt(dir: Direction, buf: Uint8Array, off: number, len: number, tsMicros: number): void {
     if (this.detached) return;
     const framer = dir === 0 ? this.requests : this.responses;
-    if (framer.idle && len >= 8 && frameModbusAduAt(buf, off, len) === len && this.fastRead(dir, buf, off, len, tsMicros)) {
+    if (
+      framer.idle &&
+      len >= 8 &&
+      frameModbusAduAt(buf, off, len) === len &&
+      this.fastRead(dir, buf, off, len, tsMicros)
+    ) {
       framer.deliveredWhole(len);
       return;
     }
@@ -96,7 +101,14 @@ export class ModbusAnalyzer implements StreamAnalyzer {
       const quantity = (b[o + 10]! << 8) | b[o + 11]!;
       if (quantity < 1 || quantity > (fc <= 2 ? 2000 : 125)) return false;
       this.ctx.pdu?.(0, fc);
-      this.transactions.readRequest((b[o]! << 8) | b[o + 1]!, b[o + 6]!, fc, (b[o + 8]! << 8) | b[o + 9]!, quantity, ts);
+      this.transactions.readRequest(
+        (b[o]! << 8) | b[o + 1]!,
+        b[o + 6]!,
+        fc,
+        (b[o + 8]! << 8) | b[o + 9]!,
+        quantity,
+        ts,
+      );
       return true;
     }
     const byteCount = b[o + 8]!;
@@ -108,7 +120,6 @@ export class ModbusAnalyzer implements StreamAnalyzer {
     }
     return true;
   }
-
 
   private badFrame(): void {
     if (this.detached) return;
