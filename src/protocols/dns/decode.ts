@@ -4,7 +4,7 @@
 import { malformed, ok, type Decoded } from '../../core/decoded.ts';
 import { decodeWith, type Reader } from '../../core/reader.ts';
 import { formatIpv4, formatIpv6, ipv4FromBytes } from '../../core/text.ts';
-import { nameText, readNameLabels } from './name.ts';
+import { BadName, note, nameText, readNameLabels } from './name.ts';
 
 /** Records decoded per section; past this the rest of the message is left undecoded (anomaly). */
 export const MAX_DNS_RECORDS_PER_SECTION = 64;
@@ -113,21 +113,6 @@ export interface DnsMessage {
 
 const MIN_QUESTION = 5; // root name + type + class
 const MIN_RECORD = 11; // root name + type + class + ttl + rdlength
-
-/** Thrown inside the decoder for a bad name; turned into `malformed` at the boundary. */
-class BadName extends Error {
-  readonly code: string;
-  readonly offset: number;
-  constructor(code: string, offset: number) {
-    super(code);
-    this.code = code;
-    this.offset = offset;
-  }
-}
-
-function note(anomalies: string[], code: string): void {
-  if (!anomalies.includes(code)) anomalies.push(code);
-}
 
 function readName(r: Reader, end: number = r.end): string {
   const res = readNameLabels(r.bytes, r.pos, end);

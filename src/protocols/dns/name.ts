@@ -89,3 +89,19 @@ export function nameText(labels: readonly Uint8Array[]): string {
   if (labels.length === 0) return '.';
   return labels.map(labelText).join('.');
 }
+
+/** Thrown inside a decoder for a bad name; turned into `malformed` at the decoder's boundary. */
+export class BadName extends Error {
+  readonly code: string;
+  readonly offset: number;
+  constructor(code: string, offset: number) {
+    super(code);
+    this.code = code;
+    this.offset = offset;
+  }
+}
+
+/** Adds an anomaly code to a message's list once. */
+export function note(anomalies: string[], code: string): void {
+  if (!anomalies.includes(code)) anomalies.push(code);
+}

@@ -4,7 +4,7 @@
 import { malformed, ok, type Decoded } from '../../core/decoded.ts';
 import { decodeWith, type Reader } from '../../core/reader.ts';
 import { formatIpv4, ipv4FromBytes, macFromBytes, printable } from '../../core/text.ts';
-import { nameText, readNameLabels } from '../dns/name.ts';
+import { BadName, note, nameText, readNameLabels } from '../dns/name.ts';
 
 /** Records decoded per section; past this the rest of the message is left undecoded (anomaly). */
 export const MAX_NBNS_RECORDS_PER_SECTION = 64;
@@ -94,20 +94,6 @@ export interface NbnsMessage {
 
 const MIN_QUESTION = 1 + 32 + 1 + 4; // encoded name + type + class
 const MIN_RECORD = 2 + 10; // compressed name + type, class, ttl, rdlength
-
-class BadName extends Error {
-  readonly code: string;
-  readonly offset: number;
-  constructor(code: string, offset: number) {
-    super(code);
-    this.code = code;
-    this.offset = offset;
-  }
-}
-
-function note(anomalies: string[], code: string): void {
-  if (!anomalies.includes(code)) anomalies.push(code);
-}
 
 /** The 16 bytes of a first-level encoded label (two letters 'A'..'P' per byte), or undefined. */
 export function decodeNetbiosLabel(label: Uint8Array): Uint8Array | undefined {
