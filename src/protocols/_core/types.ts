@@ -113,3 +113,20 @@ export interface ProtocolDefinition {
 export function defineProtocol(def: ProtocolDefinition): ProtocolDefinition {
   return Object.freeze(def);
 }
+
+/**
+ * A protocol carried directly in Ethernet frames (Profinet DCP, IEC 61850 GOOSE, ...). The pipeline
+ * keeps one analyzer per (source MAC, destination MAC or group, ethertype) communication and hands
+ * it each frame's payload after the ethertype (and VLAN tags) as one datagram, direction 0 (the
+ * sender is the client side of that communication; identity facts with `side: 0` describe the
+ * sender, `side: 1` the destination).
+ */
+export interface L2ProtocolDefinition {
+  readonly name: string;
+  readonly etherTypes: readonly number[];
+  readonly createAnalyzer: (ctx: AnalyzerContext) => StreamAnalyzer;
+}
+
+export function defineL2Protocol(def: L2ProtocolDefinition): L2ProtocolDefinition {
+  return Object.freeze(def);
+}
