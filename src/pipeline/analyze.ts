@@ -9,7 +9,7 @@ import { buildModel } from '../model/build.ts';
 import { SCHEMA_VERSION, type AnalysisDocument } from '../model/types.ts';
 import { linkTypeName, LINKTYPE } from '../protocols/link/packet.ts';
 import type { Direction } from '../protocols/_core/types.ts';
-import { PROTOCOLS } from '../protocols/registry.ts';
+import { L2_PROTOCOLS, PROTOCOLS } from '../protocols/registry.ts';
 import { Engine, type FlowRecord } from './engine.ts';
 
 export const VERSION = '0.1.0';
@@ -42,7 +42,13 @@ export async function analyzeCaptures(inputs: string[], opts: AnalyzeOptions = {
 export async function analyzeSources(sources: CaptureSource[], opts: AnalyzeOptions = {}): Promise<AnalysisDocument> {
   const limits: Limits = { ...LIMITS, ...opts.limits };
   const t0 = performance.now();
-  const engine = new Engine({ limits, protocols: PROTOCOLS, trace: opts.trace, onFlow: opts.onFlow });
+  const engine = new Engine({
+    limits,
+    protocols: PROTOCOLS,
+    l2Protocols: L2_PROTOCOLS,
+    trace: opts.trace,
+    onFlow: opts.onFlow,
+  });
   const total = sources.every((s) => s.size !== null) ? sources.reduce((n, s) => n + (s.size ?? 0), 0) : null;
   let lastReport = 0;
   for await (const batch of mergeByTime(sources)) {

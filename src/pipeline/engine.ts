@@ -5,7 +5,15 @@
 import type { PacketBatch } from '../capture/types.ts';
 import type { Limits } from '../core/limits.ts';
 import { formatIpv4, formatIpv6, formatMac } from '../core/text.ts';
-import type { AssetFact, Direction, ProtocolDefinition } from '../protocols/_core/types.ts';
+import type {
+  AnalyzerContext,
+  AssetFact,
+  Direction,
+  L2ProtocolDefinition,
+  OperationEvent,
+  ProtocolDefinition,
+  StreamAnalyzer,
+} from '../protocols/_core/types.ts';
 import { decodeArp } from '../protocols/arp/decode.ts';
 import { etherTypeName, ipProtocolName } from '../protocols/ethertypes.ts';
 import { decodeFrame, decodeTransport } from '../protocols/link/decode.ts';
@@ -26,6 +34,8 @@ const IPV6_BASE = 0x100000000;
 export interface EngineOptions {
   limits: Limits;
   protocols: readonly ProtocolDefinition[];
+  /** Protocols carried directly in Ethernet frames (Profinet, GOOSE, ...). */
+  l2Protocols?: readonly L2ProtocolDefinition[] | undefined;
   /** Per-PDU trace: 1-based frame number of the packet that completed the PDU, protocol, direction, code. */
   trace?: ((frame: number, protocol: string, dir: Direction, code: number) => void) | undefined;
   /** Called with every flow as it ends (for per-conversation traces and differential tests). */
@@ -52,6 +62,47 @@ export interface FlowRecord {
 function isGroupMac(mac: number): boolean {
   // The I/G bit is the least significant bit of the first octet.
   return mac >= 0 && Math.floor(mac / 0x10000000000) % 2 === 1;
+}
+
+/** What a layer-2 analyzer reports about one (source MAC, destination, ethertype) communication. */
+class L2Context implements AnalyzerContext {
+  analyzer: StreamAnalyzer | null = null;
+  private readonly engine: Engine;
+  private readonly comm: CommAgg;
+  private readonly protocol: string;
+
+  constructor(engine: Engine, comm: CommAgg, protocol: string) {
+    this.engine = engine;
+    this.comm = comm;
+    this.protocol = protocol;
+  }
+
+  operation(op: OperationEvent): void {
+    this.engine.collector.addOperation(this.comm.ops, op);
+  }
+
+  fact(fact: AssetFact): void {
+    this.engine.l2Fact(this.comm, fact);
+  }
+
+  anomaly(code: string): void {
+    this.engine.collector.anomaly(code);
+  }
+
+  confirm(): void {
+    this.comm.confirmed = true;
+  }
+
+  violate(code: string): void {
+    this.engine.collector.anomaly(code);
+    this.analyzer = null;
+  }
+
+  get pdu(): ((dir: Direction, code: number) => void) | undefined {
+    const t = this.engine.l2Trace;
+    if (t === null) return undefined;
+    return (dir: Direction, code: number): void => t(this.protocol, dir, code);
+  }
 }
 
 /** Frames of a datagram in reassembly, and what its first fragment said (for datagrams never completed). */
@@ -102,6 +153,10 @@ export class Engine {
   private readonly fragFrames = new Map<string, FragMeta>();
 
   private readonly onFlow: ((flow: FlowRecord) => void) | undefined;
+  private readonly l2Defs = new Map<number, L2ProtocolDefinition>();
+  private readonly l2Analyzers = new Map<CommAgg, L2Context>();
+  /** Per-PDU trace for layer-2 analyzers (protocol, direction, code); null on the fast path. */
+  l2Trace: ((protocol: string, dir: Direction, code: number) => void) | null = null;
 
   constructor(opts: EngineOptions) {
     this.limits = opts.limits;
@@ -115,7 +170,11 @@ export class Engine {
       (f, fact) => this.flowFact(f, fact),
     );
     const trace = opts.trace;
-    if (trace !== undefined) this.flows.trace = (proto, dir, code) => trace(this.packets, proto, dir, code);
+    if (trace !== undefined) {
+      this.flows.trace = (proto, dir, code) => trace(this.packets, proto, dir, code);
+      this.l2Trace = (proto, dir, code) => trace(this.packets, proto, dir, code);
+    }
+    for (const d of opts.l2Protocols ?? []) for (const et of d.etherTypes) this.l2Defs.set(et, d);
     this.reassembler = new IpReassembler({
       maxDatagrams: opts.limits.ipFragMaxDatagrams,
       maxBytes: opts.limits.ipFragMaxBytes,
@@ -595,6 +654,30 @@ export class Engine {
     if (ts > comm.lastTs) comm.lastTs = ts;
     if (p.vlan >= 0) comm.vlans.add(p.vlan);
     if (dst >= 0 && !isGroupMac(dst)) this.l2Seen(dst, p.vlan, ts, wireLen, false);
+    const def = this.l2Defs.get(et);
+    if (def !== undefined) {
+      let ctx = this.l2Analyzers.get(comm);
+      if (ctx === undefined) {
+        ctx = new L2Context(this, comm, def.name);
+        ctx.analyzer = def.createAnalyzer(ctx);
+        this.l2Analyzers.set(comm, ctx);
+      }
+      ctx.analyzer?.data(0, payload, ts);
+    }
+  }
+
+  /** An identity fact from a layer-2 analyzer: side 0 is the sending MAC, side 1 the destination. */
+  l2Fact(comm: CommAgg, fact: AssetFact): void {
+    if (fact.kind === 'identity') {
+      const endpoint = fact.side === 0 ? comm.client : comm.server;
+      if (!endpoint.startsWith('group:') && this.collector.identities.length < 10_000)
+        this.collector.identities.push({ endpoint, fact });
+      return;
+    }
+    if (fact.kind === 'name') {
+      if (fact.ip !== undefined) this.collector.name(`ip:${fact.ip}`, fact.name, fact.source);
+      else if (fact.mac !== undefined) this.collector.name(`mac:${formatMac(fact.mac)}`, fact.name, fact.source);
+    }
   }
 
   private lldpSeen(src: number, l: LldpPdu): void {
@@ -690,6 +773,7 @@ export class Engine {
 
   /** Ends all flows and incomplete reassembly; call once at the end of input. */
   finish(): void {
+    for (const ctx of this.l2Analyzers.values()) ctx.analyzer?.end();
     this.creditIncompleteFragments();
     this.switchLink(-1);
     this.linkTypePackets.delete(-1);

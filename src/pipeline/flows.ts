@@ -139,10 +139,16 @@ export class Flow implements AnalyzerContext {
     this.confirmed = true;
   }
 
+  /** The confirmed protocol's name when the analyzer found a sibling protocol (see AnalyzerContext.rename). */
+  private renamed: string | null = null;
+  rename(protocol: string): void {
+    this.renamed = protocol;
+  }
+
   get pdu(): ((dir: Direction, code: number) => void) | undefined {
     const t = this.table.trace;
     if (t === null) return undefined;
-    const name = this.def?.name ?? 'unknown';
+    const name = this.renamed ?? this.def?.name ?? 'unknown';
     return (dir: Direction, code: number): void => t(name, dir, code);
   }
 
@@ -191,7 +197,7 @@ export class Flow implements AnalyzerContext {
 
   /** The protocol name for the model: confirmed by a dissector, else named by port. */
   protocolName(): { name: string; confirmed: boolean } {
-    if (this.confirmed && this.def !== null) return { name: this.def.name, confirmed: true };
+    if (this.confirmed && this.def !== null) return { name: this.renamed ?? this.def.name, confirmed: true };
     if (this.violated) return { name: 'unknown', confirmed: false };
     if (this.proto === TRANSPORT_TCP || this.proto === TRANSPORT_UDP) {
       const t = this.proto === TRANSPORT_TCP ? 'tcp' : 'udp';

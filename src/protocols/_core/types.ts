@@ -77,6 +77,11 @@ export interface AnalyzerContext {
   /** These bytes are not this protocol: the analyzer is detached from the flow. */
   violate(code: string): void;
   /**
+   * The bytes are a sibling protocol the same analyzer handles (MMS or S7comm-plus on ISO-TSAP port
+   * 102): once confirmed, the flow is named `protocol` instead of the definition's name.
+   */
+  readonly rename?: ((protocol: string) => void) | undefined;
+  /**
    * One PDU was decoded (its raw function/service code). Optional hook for per-packet traces and
    * differential tests against tshark; the pipeline leaves it unset on the fast path.
    */
