@@ -6,6 +6,7 @@ import type { Limits } from '../core/limits.ts';
 import { formatMac, formatTime } from '../core/text.ts';
 import { lookupVendor } from '../protocols/oui/index.ts';
 import type { CommAgg, Collector, OpAgg } from '../pipeline/collector.ts';
+import { suggestRoles } from './roles.ts';
 import type { Asset, AssetIdentity, Communication, Group, OperationSummary, ProtocolStat } from './types.ts';
 
 interface Draft {
@@ -346,6 +347,7 @@ export function buildModel(c: Collector, limits: Limits): BuiltModel {
   assets.sort(compareAssets);
 
   const communications = [...commOut.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  suggestRoles(assets, communications);
   const commCount = new Map<string, number>();
   for (const cm of communications) commCount.set(cm.protocol, (commCount.get(cm.protocol) ?? 0) + 1);
   const protocols: ProtocolStat[] = [...c.protocolPackets]
