@@ -747,3 +747,25 @@ test('on a terminal the progress line shows with --out, and not when standard ou
   const redirected = run(`${node} ${JSON.stringify(BIN)} analyze ${JSON.stringify(big)} --format json > /dev/null`);
   assert.doesNotMatch(redirected, /packets\/s/);
 });
+
+test('--operations lists the site operations, program/control/write first, as a table and as JSON', async () => {
+  const table = await plantguard(['analyze', DEMO, '--operations']);
+  assert.equal(table.code, 0);
+  const lines = table.stdout.trimEnd().split('\n');
+  assert.match(lines[0]!, /^OPERATIONS \(\d+\) — by access class/);
+  assert.match(lines[1]!, /^ACCESS\s+OPERATION\s+CODE\s+COUNT/);
+  assert.match(lines[2]!, /^write\s+modbus\.write_/);
+  assert.match(table.stdout, /holding_register \d+–\d+/);
+  const j = await plantguard(['analyze', DEMO, '--operations', '--format', 'json']);
+  assert.equal(j.code, 0);
+  const doc = JSON.parse(j.stdout) as { operations: { access: string; count: number; operation: string }[] };
+  const order = ['program', 'control', 'write', 'file', 'diagnostic', 'discovery', 'read', 'other'];
+  const ranks = doc.operations.map((o) => order.indexOf(o.access));
+  assert.deepEqual(
+    ranks,
+    [...ranks].sort((a, b) => a - b),
+  );
+  const full = json(await analyze(DEMO, '--format', 'json'));
+  const total = full.communications.reduce((n, c) => n + Object.keys(c.operations).length, 0);
+  assert.equal(doc.operations.length, total);
+});

@@ -9,7 +9,8 @@ import { SqliteStore, StoreError } from '../store/sqlite.ts';
 import { optFlag, optInt, optString, parseArgs, type OptionSpec } from './args.ts';
 import { CliError, EXIT } from './errors.ts';
 import { ProgressBar } from './progress.ts';
-import { renderAnalysis } from './render.ts';
+import { renderAnalysis, renderOperations } from './render.ts';
+import { siteOperations } from '../model/operations.ts';
 
 export const ANALYZE_HELP = `Usage: plantguard analyze <capture|directory|->... [options]
 
@@ -22,6 +23,8 @@ Options:
   --out FILE            write the output to FILE instead of standard output
   --db FILE             also merge the result into the SQLite store FILE (created if missing)
   --max-flows N         flow table bound (default 200000); the oldest flows are evicted past it
+  --operations          list the site's operations by access class (program, control and write
+                        first) instead of the inventory; with --format json: {"operations": [...]}
   --quiet               no progress bar and no warnings on standard error
   -h, --help            this help
 
@@ -34,6 +37,7 @@ const SPECS: readonly OptionSpec[] = [
   { name: 'out', type: 'string' },
   { name: 'db', type: 'string' },
   { name: 'max-flows', type: 'string' },
+  { name: 'operations', type: 'flag' },
   { name: 'quiet', short: 'q', type: 'flag' },
   { name: 'help', short: 'h', type: 'flag' },
 ];
@@ -88,7 +92,17 @@ export async function runAnalyze(argv: readonly string[]): Promise<number> {
     bar?.done();
   }
 
-  const text = format === 'json' ? JSON.stringify(doc, null, 2) + '\n' : renderAnalysis(doc);
+  const operations = optFlag(p, 'operations');
+  const text =
+    format === 'json'
+      ? JSON.stringify(
+          operations ? { schemaVersion: doc.schemaVersion, operations: siteOperations(doc) } : doc,
+          null,
+          2,
+        ) + '\n'
+      : operations
+        ? renderOperations(doc)
+        : renderAnalysis(doc);
   if (out !== undefined) {
     try {
       writeFileSync(out, text);

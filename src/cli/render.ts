@@ -1,6 +1,7 @@
 // The terminal view of an analysis: capture summary, assets, communications with their
 // operations, the protocol breakdown and anomalies.
 
+import { siteOperations } from '../model/operations.ts';
 import type { AnalysisDocument, Asset, Communication } from '../model/types.ts';
 import { formatBytes, formatCount, formatDuration, renderTable } from './table.ts';
 
@@ -162,5 +163,47 @@ export function renderAnalysis(doc: AnalysisDocument): string {
   }
   out.push('');
   out.push('"?" after a protocol: named by port, not confirmed by a dissector.');
+  return out.join('\n') + '\n';
+}
+
+function rangesText(r: Record<string, [number, number][]> | undefined): string {
+  if (r === undefined) return '';
+  return Object.entries(r)
+    .map(([space, list]) => `${space} ${list.map(([lo, hi]) => (lo === hi ? String(lo) : `${lo}–${hi}`)).join(',')}`)
+    .join('; ');
+}
+
+/** `analyze --operations`: every operation on the site, program/control/write first. */
+export function renderOperations(doc: AnalysisDocument): string {
+  const byId = new Map(doc.assets.map((a) => [a.id, a]));
+  const rows = siteOperations(doc);
+  const out: string[] = [];
+  out.push(`OPERATIONS (${rows.length}) — by access class, program/control/write first`);
+  out.push(
+    renderTable(
+      [
+        { header: 'ACCESS' },
+        { header: 'OPERATION', max: 48 },
+        { header: 'CODE', align: 'right' },
+        { header: 'COUNT', align: 'right' },
+        { header: 'EXC', align: 'right' },
+        { header: 'CLIENT', max: 36 },
+        { header: 'SERVER', max: 36 },
+        { header: 'RANGES', max: 60 },
+        { header: 'LAST SEEN' },
+      ],
+      rows.map((r) => [
+        r.access,
+        r.operation,
+        String(r.code),
+        formatCount(r.count),
+        r.exceptions > 0 ? formatCount(r.exceptions) : '',
+        assetLabel(byId.get(r.client), r.client),
+        assetLabel(byId.get(r.server), r.server),
+        rangesText(r.ranges),
+        r.lastSeen,
+      ]),
+    ),
+  );
   return out.join('\n') + '\n';
 }

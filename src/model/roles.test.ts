@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { suggestRoles } from './roles.ts';
-import type { AccessClass, Asset, Communication } from './types.ts';
+import type { AccessClass } from '../protocols/_core/types.ts';
+import type { Asset, Communication } from './types.ts';
 
 const T = '2024-01-01T00:00:00.000000Z';
 
