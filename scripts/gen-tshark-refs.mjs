@@ -338,6 +338,7 @@ function buildReference(rel) {
     icmpQuotedTransport,
     conversations,
     modbus,
+    ics: icsCodes(abs, prefArgs),
   };
   let text = formatJson(ref) + '\n';
   if (text.length > MAX_REF_BYTES) {
@@ -347,9 +348,64 @@ function buildReference(rel) {
     if (modbus.exceptionRows.length > 500) delete modbus.exceptionRows;
     text = formatJson(ref) + '\n';
   }
+  if (text.length > MAX_REF_BYTES) {
+    for (const f of Object.values(ref.ics)) delete f.rows;
+    text = formatJson(ref) + '\n';
+  }
   if (text.length > MAX_REF_BYTES) throw new Error(`${rel}: reference is ${text.length} bytes even without rows`);
   crossCheck(rel, abs, prefArgs, conversations, packets);
   return text;
+}
+
+/**
+ * Industrial protocol codes per frame, one entry per tshark field: every value the frame carries
+ * (several PDUs in a frame give several values), as counts per code and, while small, per frame.
+ */
+const ICS_FIELDS = [
+  'dnp3.al.func',
+  'iec60870_asdu.typeid',
+  'iec60870_104.utype',
+  's7comm.param.func',
+  's7comm.param.userdata.subfunc',
+  'mms.confirmedServiceRequest',
+  'mms.confirmedServiceResponse',
+  'mms.unconfirmedService',
+  'enip.command',
+  'cip.sc',
+  'bacapp.confirmed_service',
+  'bacapp.unconfirmed_service',
+  'opcua.servicenodeid.numeric',
+  'opcua.transport.type',
+  'mqtt.msgtype',
+  'pn_dcp.service_id',
+  'goose.stNum',
+];
+const MAX_ICS_ROWS = 4000;
+
+function icsCodes(abs, prefArgs) {
+  const out = runTshark([
+    '-n', '-r', abs, ...prefArgs, '-T', 'fields', '-E', 'header=n', '-E', 'separator=/t', '-E', 'occurrence=a',
+    '-E', 'aggregator=,', '-e', 'frame.number', ...ICS_FIELDS.flatMap((f) => ['-e', f]),
+  ]);
+  const result = {};
+  for (const line of out.split('\n')) {
+    if (line === '') continue;
+    const cols = line.split('\t');
+    const frame = Number(cols[0]);
+    ICS_FIELDS.forEach((field, i) => {
+      const values = split(cols[i + 1]);
+      if (values.length === 0) return;
+      const r = (result[field] ??= { frames: 0, values: 0, perCode: {}, rows: [] });
+      r.frames++;
+      r.values += values.length;
+      for (const v of values) countUp(r.perCode, v);
+      if (r.rows !== undefined) {
+        if (r.rows.length < MAX_ICS_ROWS) r.rows.push([frame, values]);
+        else delete r.rows;
+      }
+    });
+  }
+  return result;
 }
 
 /** Self-check: our per-field conversation table against tshark's own -z conv,tcp / conv,udp. */
