@@ -14,7 +14,6 @@ const SERVER_ROLES: Readonly<Record<string, AssetRole>> = {
   dnp3: 'rtu',
   iec104: 'rtu',
   mms: 'ied',
-  goose: 'ied',
   opcua: 'opc_server',
   bacnet: 'plc',
 };
@@ -32,16 +31,20 @@ const SUPERVISORY: Readonly<Record<string, AssetRole>> = {
   mms: 'scada_server',
 };
 
+/** Roles of the *sender* of publish-style layer-2 protocols. */
+const PUBLISHER_ROLES: Readonly<Record<string, AssetRole>> = { goose: 'ied' };
+
 interface Tally {
   served: Map<string, { clients: Set<string>; requests: number }>;
   programs: Map<string, number>;
+  publishes: Map<string, number>;
   polls: Map<string, { servers: Set<string>; reads: number }>;
 }
 
 function tally(map: Map<string, Tally>, id: string): Tally {
   let t = map.get(id);
   if (t === undefined) {
-    t = { served: new Map(), programs: new Map(), polls: new Map() };
+    t = { served: new Map(), programs: new Map(), polls: new Map(), publishes: new Map() };
     map.set(id, t);
   }
   return t;
@@ -66,6 +69,10 @@ export function suggestRoles(assets: Asset[], communications: readonly Communica
       s.set(c.protocol, e);
     }
     const client = tally(t, c.client);
+    if (PUBLISHER_ROLES[c.protocol] !== undefined) {
+      const n = Object.values(c.operations).reduce((k, o) => k + o.count, 0);
+      client.publishes.set(c.protocol, (client.publishes.get(c.protocol) ?? 0) + n);
+    }
     for (const [name, o] of Object.entries(c.operations)) {
       if (
         o.access === 'program' ||
@@ -97,6 +104,12 @@ export function suggestRoles(assets: Asset[], communications: readonly Communica
       a.roleEvidence.push(
         `serves ${proto} to ${fmt(e.clients.size)} client${e.clients.size === 1 ? '' : 's'} (${fmt(e.requests)} requests)`,
       );
+      continue;
+    }
+    const pub = [...x.publishes].sort((p, q) => q[1] - p[1])[0];
+    if (pub !== undefined) {
+      a.role = PUBLISHER_ROLES[pub[0]]!;
+      a.roleEvidence.push(`publishes ${pub[0]} (${fmt(pub[1])} messages)`);
       continue;
     }
     const poll = [...x.polls].sort((p, q) => q[1].reads - p[1].reads)[0];

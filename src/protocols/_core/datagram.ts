@@ -11,14 +11,14 @@ export interface DatagramProtocol<T> {
   /** Violation code when the first datagram is not this protocol; default: the decoder's code. */
   readonly violationCode?: string;
   /** What a valid datagram tells: facts and further anomalies go to `ctx`. */
-  onMessage(ctx: AnalyzerContext, value: T, dir: Direction): void;
+  onMessage(ctx: AnalyzerContext, value: T, dir: Direction, tsMicros: number): void;
 }
 
 export function createDatagramAnalyzer<T>(ctx: AnalyzerContext, p: DatagramProtocol<T>): StreamAnalyzer {
   let confirmed = false;
   let detached = false;
   return {
-    data(dir, bytes) {
+    data(dir, bytes, tsMicros) {
       if (detached) return;
       const d = p.decode(bytes);
       if (d.kind !== 'ok') {
@@ -35,7 +35,7 @@ export function createDatagramAnalyzer<T>(ctx: AnalyzerContext, p: DatagramProto
         ctx.confirm();
       }
       for (const a of d.anomalies) ctx.anomaly(a);
-      p.onMessage(ctx, d.value, dir);
+      p.onMessage(ctx, d.value, dir, tsMicros);
     },
     gap() {
       // Datagrams: nothing to resynchronise.

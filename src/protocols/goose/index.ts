@@ -1,0 +1,203 @@
+// IEC 61850 GOOSE layer-2 analyzer (ethertypes 0x88B8 GOOSE, 0x88B9 GSE management; IEC 61850-8-1
+// Annex C): each message is a publish operation, each stNum change a state change, and the
+// gocbRef/datSet/goID describe the publishing IED.
+
+import {
+  defineL2Protocol,
+  type AnalyzerContext,
+  type AssetFact,
+  type Direction,
+  type OperationEvent,
+  type StreamAnalyzer,
+} from '../_core/types.ts';
+import {
+  GOOSE_ETHERTYPE,
+  GSE_MANAGEMENT_ETHERTYPE,
+  LD_INSTANCE_SUFFIX,
+  MAX_TRACKED_GOCBS,
+  OPERATIONS,
+} from './constants.ts';
+import { decodeGooseFrame, type GooseFrame, type GooseHeader, type GoosePdu } from './decode.ts';
+
+export { decodeGooseFrame, walkGooseData, countGooseElements, berInteger } from './decode.ts';
+export type { DataCounts, GooseFrame, GooseHeader, GoosePdu, UtcTime } from './decode.ts';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** What the analyzer remembers of one control block. */
+interface GocbState {
+  stNum: number;
+  sqNum: number;
+  confRev: number;
+  datSet: string;
+  goID: string;
+  appid: number;
+}
+
+/** The PDU code reported to `ctx.pdu` for a goosePdu ([APPLICATION 1]); GOOSE has no function code. */
+export const GOOSE_PDU_CODE = 1;
+
+/**
+ * One GOOSE communication (publisher MAC → multicast group). Every frame is one datagram from the
+ * publisher (direction 0).
+ *
+ * - Each goosePdu is a `goose.publish` operation (access write: it drives the subscribers' state)
+ *   with unit = APPID, quantity = numDatSetEntries, addressSpace = datSet and the first simple
+ *   values; a stNum different from the last one seen for the gocbRef is also a `goose.state_change`.
+ * - Sequence oddities per gocbRef are anomalies: stNum going back (`goose.st_num_regression`),
+ *   sqNum going back within a state (`goose.sq_num_regression`), confRev changing
+ *   (`goose.conf_rev_changed`). The test/simulation flag is `goose.test_mode` and the Edition 2
+ *   header Simulation bit `goose.simulation_bit`, each once per analyzer.
+ * - A GSE management PDU is one `goose.gse_management` operation (other), not decoded further.
+ * - Before the first valid frame a malformed one violates the protocol (`goose.not_goose`); after
+ *   it, it is an anomaly with the decoder's code.
+ */
+export class GooseAnalyzer implements StreamAnalyzer {
+  private readonly ctx: AnalyzerContext;
+  private confirmed = false;
+  private detached = false;
+  private testReported = false;
+  private simulationReported = false;
+  private readonly gocbs = new Map<string, GocbState>();
+  /** The last frame decoded: for traces and the differential test. */
+  last: GooseFrame | null = null;
+
+  constructor(ctx: AnalyzerContext) {
+    this.ctx = ctx;
+  }
+
+  data(_dir: Direction, bytes: Uint8Array, tsMicros: number): void {
+    if (this.detached) return;
+    const d = decodeGooseFrame(bytes);
+    if (d.kind !== 'ok') {
+      const code = d.kind === 'malformed' ? d.code : 'goose.truncated';
+      if (this.confirmed) this.ctx.anomaly(code);
+      else {
+        this.detached = true;
+        this.ctx.violate('goose.not_goose');
+      }
+      return;
+    }
+    if (!this.confirmed) {
+      this.confirmed = true;
+      this.ctx.confirm();
+    }
+    for (const a of d.anomalies) this.ctx.anomaly(a);
+    const f = d.value;
+    this.last = f;
+    if (f.kind === 'gse_management') {
+      this.ctx.operation({
+        name: OPERATIONS.gseManagement,
+        protocol: 'goose',
+        code: 0,
+        access: 'other',
+        tsMicros,
+        unit: f.header.appid,
+        responded: false,
+      });
+      return;
+    }
+    this.ctx.pdu?.(0, GOOSE_PDU_CODE);
+    this.goose(f.header, f.pdu, tsMicros);
+  }
+
+  gap(): void {
+    // Datagrams: nothing to resynchronise.
+  }
+
+  end(): void {
+    // Publications are reported as they come; nothing is pending.
+  }
+
+  private goose(h: GooseHeader, p: GoosePdu, ts: number): void {
+    if (h.simulationBit && !this.simulationReported) {
+      this.simulationReported = true;
+      this.ctx.anomaly('goose.simulation_bit');
+    }
+    if (p.simulation && !this.testReported) {
+      this.testReported = true;
+      this.ctx.anomaly('goose.test_mode');
+    }
+    const op: Mutable<OperationEvent> = {
+      name: OPERATIONS.publish,
+      protocol: 'goose',
+      code: GOOSE_PDU_CODE,
+      access: 'write',
+      tsMicros: ts,
+      unit: h.appid,
+      quantity: p.numDatSetEntries,
+      addressSpace: p.datSet,
+      responded: false,
+    };
+    if (p.values.length > 0) op.values = p.values;
+    this.ctx.operation(op);
+    const goID = p.goID ?? '';
+    const s = this.gocbs.get(p.gocbRef);
+    if (s === undefined) {
+      if (this.gocbs.size >= MAX_TRACKED_GOCBS) {
+        const oldest = this.gocbs.keys().next();
+        if (oldest.done !== true) this.gocbs.delete(oldest.value);
+      }
+      this.gocbs.set(p.gocbRef, {
+        stNum: p.stNum,
+        sqNum: p.sqNum,
+        confRev: p.confRev,
+        datSet: p.datSet,
+        goID,
+        appid: h.appid,
+      });
+      this.identity(h, p);
+      return;
+    }
+    if (p.stNum !== s.stNum) {
+      // stNum wraps from 0xFFFFFFFF to 1 (IEC 61850-7-2 §18.2.3.5): not a regression.
+      if (p.stNum < s.stNum && !(s.stNum > 0xffff0000 && p.stNum < 0x10000))
+        this.ctx.anomaly('goose.st_num_regression');
+      op.name = OPERATIONS.stateChange;
+      this.ctx.operation(op);
+    } else if (p.sqNum < s.sqNum && !(s.sqNum > 0xffff0000 && p.sqNum < 0x10000)) {
+      this.ctx.anomaly('goose.sq_num_regression');
+    }
+    if (p.confRev !== s.confRev) this.ctx.anomaly('goose.conf_rev_changed');
+    const changed = p.confRev !== s.confRev || p.datSet !== s.datSet || goID !== s.goID || h.appid !== s.appid;
+    s.stNum = p.stNum;
+    s.sqNum = p.sqNum;
+    if (changed) {
+      s.confRev = p.confRev;
+      s.datSet = p.datSet;
+      s.goID = goID;
+      s.appid = h.appid;
+      this.identity(h, p);
+    }
+  }
+
+  /**
+   * The publishing IED, as far as the control block tells: gocbRef, datSet, goID, APPID and
+   * confRev in `extra`, plus the logical device (the gocbRef before '/') and, when the logical
+   * device ends in a known instance suffix (LD0, Master, System...), the IED name before it.
+   */
+  private identity(h: GooseHeader, p: GoosePdu): void {
+    const extra: Record<string, string> = {
+      gocbRef: p.gocbRef,
+      datSet: p.datSet,
+      appid: `0x${h.appid.toString(16).padStart(4, '0')}`,
+      confRev: String(p.confRev),
+    };
+    if (p.goID !== undefined) extra.goID = p.goID;
+    const slash = p.gocbRef.indexOf('/');
+    if (slash > 0) {
+      const ld = p.gocbRef.slice(0, slash);
+      extra.logicalDevice = ld;
+      const m = LD_INSTANCE_SUFFIX.exec(ld);
+      if (m?.[1] !== undefined) extra.iedName = m[1];
+    }
+    const fact: AssetFact = { kind: 'identity', side: 0, protocol: 'goose', extra };
+    this.ctx.fact(fact);
+  }
+}
+
+export const gooseProtocol = defineL2Protocol({
+  name: 'goose',
+  etherTypes: [GOOSE_ETHERTYPE, GSE_MANAGEMENT_ETHERTYPE],
+  createAnalyzer: (ctx) => new GooseAnalyzer(ctx),
+});
