@@ -23,7 +23,27 @@ interface Reference {
     pdusPerFc: { request: Record<string, number>; response: Record<string, number> };
     rows?: [number, number[], boolean][];
   };
+  /** Industrial protocol codes tshark reports, per field (see scripts/gen-tshark-refs.mjs). */
+  ics?: Record<
+    string,
+    { frames: number; values: number; perCode: Record<string, number>; rows?: [number, string[]][] }
+  >;
 }
+
+/**
+ * How a dissector's `ctx.pdu(dir, code)` trace maps to the tshark field it is compared with, per
+ * protocol (each dissector's doc in docs/protocols/ states its convention). null: not compared.
+ */
+const ICS_TRACE: Record<string, (code: number) => { field: string; value: number } | null> = {
+  profinet: (code) => (code < 16 ? { field: 'pn_dcp.service_id', value: code } : null),
+  goose: () => ({ field: 'goose.stNum', value: -1 }),
+};
+
+/** Fields whose values are compared as counts of frames only (no function code on the wire). */
+const COUNT_ONLY = new Set(['goose.stNum']);
+
+/** Agreement per tshark field over all captures: PDUs compared and PDUs agreeing. */
+const agreement = new Map<string, { compared: number; agreeing: number; captures: Set<string> }>();
 
 // PLANTGUARD_TSHARK_REFS points the test at another folder of references, e.g. one made for every
 // shared capture with `node scripts/gen-tshark-refs.mjs --all --out DIR`.
@@ -69,9 +89,22 @@ for (const ref of refs) {
     );
     const frames = new Map<number, number[]>();
     const requestFrames = new Set<number>();
+    const ics = new Map<string, Map<number, number[]>>();
     const flows: FlowRecord[] = [];
     const doc = await analyzeCaptures([path], {
       trace: (frame, protocol, dir, code) => {
+        const map = ICS_TRACE[protocol];
+        if (map !== undefined) {
+          const m = map(code);
+          if (m !== null) {
+            const perFrame = ics.get(m.field) ?? new Map<number, number[]>();
+            ics.set(m.field, perFrame);
+            const l = perFrame.get(frame) ?? [];
+            l.push(m.value);
+            perFrame.set(frame, l);
+          }
+          return;
+        }
         if (protocol !== 'modbus') return;
         const list = frames.get(frame) ?? [];
         list.push(code);
@@ -155,5 +188,63 @@ for (const ref of refs) {
       { request: ref.modbus.pdusPerFc.request, response: ref.modbus.pdusPerFc.response },
       'Modbus PDUs per function code',
     );
+
+    // 5. Industrial protocol codes per PDU, for every dissector with a trace mapping: counted here,
+    //    asserted over all captures in the last test (≥ 99.9 % agreement per field).
+    const fields = new Set(
+      Object.values(ICS_TRACE)
+        .flatMap((f) => [f(1), f(3), f(5)])
+        .filter((x) => x !== null)
+        .map((x) => x.field),
+    );
+    for (const field of fields) {
+      const theirs = ref.ics?.[field];
+      const ours = ics.get(field);
+      if (theirs === undefined && ours === undefined) continue;
+      const e = agreement.get(field) ?? { compared: 0, agreeing: 0, captures: new Set<string>() };
+      agreement.set(field, e);
+      e.captures.add(ref.file);
+      if (COUNT_ONLY.has(field)) {
+        const a = theirs?.frames ?? 0;
+        const b = ours?.size ?? 0;
+        e.compared += Math.max(a, b);
+        e.agreeing += Math.min(a, b);
+        continue;
+      }
+      const ourCounts = new Map<number, number>();
+      for (const l of ours?.values() ?? []) for (const v of l) ourCounts.set(v, (ourCounts.get(v) ?? 0) + 1);
+      const theirCounts = new Map<number, number>(
+        Object.entries(theirs?.perCode ?? {}).map(([k, v]) => [Number(k), v]),
+      );
+      let total = 0;
+      let same = 0;
+      for (const code of new Set([...ourCounts.keys(), ...theirCounts.keys()])) {
+        const a = ourCounts.get(code) ?? 0;
+        const b = theirCounts.get(code) ?? 0;
+        total += Math.max(a, b);
+        same += Math.min(a, b);
+      }
+      e.compared += total;
+      e.agreeing += same;
+    }
   });
 }
+
+test('tshark: industrial protocol codes agree on at least 99.9 % of PDUs', { skip: NO_SHARED }, (t) => {
+  const rows = [...agreement].map(([field, e]) => ({
+    field,
+    compared: e.compared,
+    agreeing: e.agreeing,
+    captures: e.captures.size,
+  }));
+  for (const r of rows) {
+    const pct = r.compared === 0 ? 100 : (100 * r.agreeing) / r.compared;
+    t.diagnostic(
+      `${r.field}: ${r.agreeing}/${r.compared} PDUs agree (${pct.toFixed(2)} %) over ${r.captures} captures`,
+    );
+    assert.ok(
+      pct >= 99.9,
+      `${r.field}: ${r.agreeing} of ${r.compared} PDUs agree with tshark (${pct.toFixed(2)} %) over ${r.captures} captures`,
+    );
+  }
+});
