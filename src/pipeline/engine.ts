@@ -15,7 +15,7 @@ import type {
   StreamAnalyzer,
 } from '../protocols/_core/types.ts';
 import { decodeArp } from '../protocols/arp/decode.ts';
-import { etherTypeName, ipProtocolName } from '../protocols/ethertypes.ts';
+import { etherTypeName, ipProtocolName, LLC_SAP_BASE } from '../protocols/ethertypes.ts';
 import { decodeFrame, decodeTransport } from '../protocols/link/decode.ts';
 import { IpReassembler } from '../protocols/link/ip-reassembly.ts';
 import { FRAME, macAt, PacketView, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../protocols/link/packet.ts';
@@ -590,12 +590,15 @@ export class Engine {
   }
 
   private l2Frame(buf: Uint8Array, p: PacketView, ts: number, wireLen: number): void {
-    const et = p.etherType;
-    const name = et === 0 ? 'llc' : etherTypeName(et);
+    const payload = buf.subarray(p.l3Offset, p.l3End);
+    // IEEE 802.3 frames carry an 802.2 LLC header instead of an ethertype: key them by their SAP
+    // (LLC_SAP_BASE + DSAP when DSAP = SSAP), so BACnet/Ethernet, STP and friends are told apart.
+    let et = p.etherType;
+    if (et === 0 && payload.length >= 3 && payload[0] === payload[1]) et = LLC_SAP_BASE + payload[0]!;
+    const name = etherTypeName(et);
     this.collector.countProtocol(name, 1, wireLen);
     const src = macAt(buf, p.srcMacOffset);
     if (src >= 0 && !isGroupMac(src)) this.l2Seen(src, p.vlan, ts, wireLen, true);
-    const payload = buf.subarray(p.l3Offset, p.l3End);
     if (et === ETH_ARP) {
       const r = decodeArp(payload);
       if (r.kind !== 'ok') {

@@ -47,7 +47,25 @@ const NAMES: Readonly<Record<number, string>> = {
   0x9000: 'loopback',
 };
 
+/**
+ * IEEE 802.3 frames have a length where the ethertype would be and an 802.2 LLC header after it;
+ * PlantGuard keys them as LLC_SAP_BASE + their service access point (DSAP = SSAP).
+ */
+export const LLC_SAP_BASE = 0x10000;
+
+const LLC_SAPS: Readonly<Record<number, string>> = {
+  0x42: 'stp',
+  0x82: 'bacnet',
+  0xaa: 'snap',
+  0xe0: 'ipx',
+  0xf0: 'netbios',
+  0xfe: 'osi',
+};
+
 export function etherTypeName(et: number): string {
+  if (et === 0) return 'llc';
+  if (et >= LLC_SAP_BASE)
+    return LLC_SAPS[et - LLC_SAP_BASE] ?? `llc-sap-0x${(et - LLC_SAP_BASE).toString(16).padStart(2, '0')}`;
   return NAMES[et] ?? `ethertype-0x${et.toString(16).padStart(4, '0')}`;
 }
 

@@ -2,14 +2,29 @@
 // server port, and the analyzer confirms or rejects the protocol from the bytes.
 
 import type { L2ProtocolDefinition, ProtocolDefinition } from './_core/types.ts';
+import { bacnetEthernetProtocol, bacnetProtocol } from './bacnet/index.ts';
 import { dhcpProtocol } from './dhcp/index.ts';
 import { dnsProtocol } from './dns/index.ts';
+import { enipIoProtocol, enipProtocol, enipUdpProtocol } from './enip/index.ts';
 import { gooseProtocol } from './goose/index.ts';
 import { modbusProtocol } from './modbus/index.ts';
+import { mqttProtocol } from './mqtt/index.ts';
 import { nbnsProtocol } from './nbns/index.ts';
+import { opcuaProtocol } from './opcua/index.ts';
 import { profinetProtocol } from './profinet/index.ts';
 
-export const PROTOCOLS: readonly ProtocolDefinition[] = [modbusProtocol, dhcpProtocol, dnsProtocol, nbnsProtocol];
+export const PROTOCOLS: readonly ProtocolDefinition[] = [
+  modbusProtocol,
+  enipProtocol,
+  enipUdpProtocol,
+  enipIoProtocol,
+  bacnetProtocol,
+  opcuaProtocol,
+  mqttProtocol,
+  dhcpProtocol,
+  dnsProtocol,
+  nbnsProtocol,
+];
 
 /** Protocols carried directly in Ethernet frames, by ethertype. */
-export const L2_PROTOCOLS: readonly L2ProtocolDefinition[] = [profinetProtocol, gooseProtocol];
+export const L2_PROTOCOLS: readonly L2ProtocolDefinition[] = [profinetProtocol, gooseProtocol, bacnetEthernetProtocol];

@@ -1,0 +1,378 @@
+// Per-flow EtherNet/IP state: pairs encapsulation replies with requests by command and sender
+// context (CIP Vol 2 §2-3.3), connected CIP replies by sequence count (Vol 1 §3-4.2.1), and turns CIP
+// requests into operations (one per service, Unconnected Send and Multiple Service Packet unwrapped),
+// plus identity facts from ListIdentity replies and Identity object Get_Attributes_All replies.
+
+import { LIMITS } from '../../core/limits.ts';
+import type { AnalyzerContext, AssetFact, Direction, OperationEvent } from '../_core/types.ts';
+import {
+  CLASS,
+  COMMAND,
+  ENCAP_STATUS_NAMES,
+  IDENTITY_STATE_NAMES,
+  SERVICE,
+  cipVendorName,
+  classSpace,
+  commandInfo,
+  deviceTypeName,
+  isErrorStatus,
+  serviceInfo,
+} from './constants.ts';
+import {
+  decodeIdentityAttributes,
+  type CipRequest,
+  type CipResponse,
+  type EnipMessage,
+  type IdentityAttributes,
+  type ListIdentityItem,
+  type PortHop,
+} from './decode.ts';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type Op = Mutable<OperationEvent>;
+type IdentityFact = Mutable<Extract<AssetFact, { kind: 'identity' }>>;
+
+/** One CIP service of a request, waiting for its reply. */
+interface PendingService {
+  readonly op: Op;
+  /** The route of an Unconnected Send (`port/link` hops), or '' when the target is the flow's server. */
+  readonly route: string;
+  readonly service: number;
+  /** Get_Attributes_All on the Identity object: its reply is an identity fact. */
+  readonly identity: boolean;
+}
+
+/** A request waiting for its reply: an encapsulation command, or the CIP services it carries. */
+interface Pending {
+  readonly dir: Direction;
+  readonly command: number;
+  readonly contextLo: number;
+  readonly contextHi: number;
+  /** Connected sequence count (SendUnitData), or -1. */
+  readonly sequence: number;
+  /** The operations: one for an encapsulation command, one per CIP service otherwise. */
+  readonly services: PendingService[];
+  /** The services came in a Multiple Service Packet: the reply is a 0x8A with one reply each. */
+  readonly multiple: boolean;
+  /** Delivered by an Unconnected Send: a 0xD2 reply is the router's own error. */
+  readonly routed: boolean;
+  /** Broadcast-able discovery requests are often answered in another flow: no anomaly then. */
+  readonly quietIfUnanswered: boolean;
+}
+
+/**
+ * Outstanding requests of one flow, at most `maxPending` (the oldest is evicted and reported
+ * unanswered). Replies are found by command and sender context (SendRRData and the other
+ * commands) or by connected sequence count (SendUnitData), in the other direction.
+ */
+export class EnipTransactions {
+  private readonly ctx: AnalyzerContext;
+  private readonly maxPending: number;
+  private readonly pending: Pending[] = [];
+
+  constructor(ctx: AnalyzerContext, maxPending: number = LIMITS.pendingRequestsPerFlow) {
+    this.ctx = ctx;
+    this.maxPending = Math.max(1, maxPending);
+  }
+
+  get size(): number {
+    return this.pending.length;
+  }
+
+  /** One decoded encapsulation message in direction `dir`. */
+  message(m: EnipMessage, dir: Direction, ts: number): void {
+    const body = m.body;
+    if (body.kind === 'send_data') {
+      const cip = body.cip;
+      const connected = m.command === COMMAND.sendUnitData;
+      if (cip === null) {
+        // An error reply without data (status set), or an empty item.
+        if (m.status !== 0) this.encapError(m, dir);
+        return;
+      }
+      if (cip.kind === 'request') this.cipRequest(m, cip, dir, ts, connected ? body.sequence : -1);
+      else this.cipResponse(m, cip, dir, connected ? body.sequence : -1);
+      return;
+    }
+    const info = commandInfo(m.command);
+    if (info === undefined) return;
+    const p = this.take(dir, m.command, m.contextLo, m.contextHi, -1);
+    if (p !== undefined) {
+      this.reply(p, m, dir);
+      return;
+    }
+    if (isReply(m, dir)) {
+      if (body.kind === 'list_identity') this.listIdentity(body.items, dir);
+      // A reply without its request: the answer to a broadcast (another flow) counts as one
+      // answered discovery operation of this flow; others are only an anomaly.
+      if (info.access === 'discovery') {
+        const op = this.encapOp(m.command, ts);
+        op.responded = true;
+        if (m.status !== 0) op.exception = m.status;
+        this.ctx.operation(op);
+      } else this.ctx.anomaly('enip.unmatched_response');
+      return;
+    }
+    const op = this.encapOp(m.command, ts);
+    if (!info.replied) {
+      this.ctx.operation(op);
+      return;
+    }
+    this.add({
+      dir,
+      command: m.command,
+      contextLo: m.contextLo,
+      contextHi: m.contextHi,
+      sequence: -1,
+      services: [{ op, service: -1, identity: false, route: '' }],
+      multiple: false,
+      routed: false,
+      quietIfUnanswered: info.access === 'discovery',
+    });
+  }
+
+  /** End of flow: every request still waiting is reported unanswered, oldest first. */
+  flush(): void {
+    const all = this.pending.splice(0);
+    for (const p of all) this.unanswered(p);
+  }
+
+  private encapOp(command: number, ts: number): Op {
+    const info = commandInfo(command)!;
+    return {
+      name: info.operation,
+      protocol: 'enip',
+      code: command,
+      access: info.access,
+      tsMicros: ts,
+      responded: false,
+    };
+  }
+
+  private reply(p: Pending, m: EnipMessage, dir: Direction): void {
+    const s = p.services[0]!;
+    s.op.responded = true;
+    if (m.status !== 0) s.op.exception = m.status;
+    if (m.body.kind === 'list_identity') this.listIdentity(m.body.items, dir);
+    this.ctx.operation(s.op);
+  }
+
+  /** A SendRRData/SendUnitData reply with an encapsulation error and no CIP reply. */
+  private encapError(m: EnipMessage, dir: Direction): void {
+    if (ENCAP_STATUS_NAMES[m.status] === undefined) this.ctx.anomaly('enip.unknown_status');
+    const p = this.take(dir, m.command, m.contextLo, m.contextHi, -1);
+    if (p === undefined) {
+      this.ctx.anomaly('enip.unmatched_response');
+      return;
+    }
+    for (const s of p.services) {
+      s.op.responded = true;
+      s.op.exception = m.status;
+      this.ctx.operation(s.op);
+    }
+  }
+
+  private cipRequest(m: EnipMessage, req: CipRequest, dir: Direction, ts: number, sequence: number): void {
+    const services: PendingService[] = [];
+    let multiple = false;
+    let routed = false;
+    let unit: number | undefined;
+    let route = '';
+    let inner = req;
+    if (inner.detail.kind === 'unconnected_send' && inner.detail.embedded !== null) {
+      routed = true;
+      unit = slotOf(inner.detail.route);
+      route = routeText(inner.detail.route);
+      inner = inner.detail.embedded;
+    }
+    if (inner.detail.kind === 'multiple_service_packet' && inner.detail.services.length > 0) {
+      multiple = true;
+      for (const s of inner.detail.services) services.push(serviceOp(unwrap(s), ts, unit, route));
+    } else {
+      // A packet whose services could not be read still stands for one request.
+      services.push(serviceOp(inner, ts, unit, route));
+    }
+    this.add({
+      dir,
+      command: m.command,
+      contextLo: m.contextLo,
+      contextHi: m.contextHi,
+      sequence,
+      services,
+      multiple,
+      routed,
+      quietIfUnanswered: false,
+    });
+  }
+
+  private cipResponse(m: EnipMessage, rsp: CipResponse, dir: Direction, sequence: number): void {
+    const p = this.take(dir, m.command, m.contextLo, m.contextHi, sequence);
+    if (p === undefined) {
+      this.ctx.anomaly('enip.unmatched_response');
+      return;
+    }
+    const svcs = p.services;
+    if (p.routed && rsp.service === SERVICE.unconnectedSend && isErrorStatus(rsp.generalStatus)) {
+      // The router (not the target) failed the request: every embedded service shares its status.
+      for (const s of svcs) this.answer(s, rsp.generalStatus, null, dir);
+    } else if (p.multiple) {
+      const d = rsp.detail;
+      if (rsp.service !== SERVICE.multipleServicePacket) this.ctx.anomaly('enip.response_mismatch');
+      const replies = d.kind === 'multiple_service_packet' ? d.replies : [];
+      if (replies.length > 0 && replies.length !== svcs.length) this.ctx.anomaly('enip.response_mismatch');
+      for (let i = 0; i < svcs.length; i++) {
+        const r = replies[i];
+        if (r === undefined)
+          this.answer(svcs[i]!, isErrorStatus(rsp.generalStatus) ? rsp.generalStatus : -1, null, dir);
+        else {
+          if (r.service !== (svcs[i]!.service & 0x7f)) this.ctx.anomaly('enip.response_mismatch');
+          this.answer(svcs[i]!, r.generalStatus, r, dir);
+        }
+      }
+    } else {
+      const s = svcs[0]!;
+      if (rsp.service !== (s.service & 0x7f)) this.ctx.anomaly('enip.response_mismatch');
+      this.answer(s, rsp.generalStatus, rsp, dir);
+    }
+  }
+
+  /** Completes one service's operation with its reply's status (-1: no status of its own). */
+  private answer(s: PendingService, status: number, rsp: CipResponse | null, dir: Direction): void {
+    s.op.responded = true;
+    if (status >= 0 && isErrorStatus(status)) s.op.exception = status;
+    if (s.identity && rsp !== null && rsp.generalStatus === 0) {
+      const id = decodeIdentityAttributes(rsp.data);
+      if (id !== null) this.identity(id, dir, undefined, s.route);
+      else this.ctx.anomaly('enip.bad_identity');
+    }
+    this.ctx.operation(s.op);
+  }
+
+  private listIdentity(items: readonly ListIdentityItem[], dir: Direction): void {
+    for (const it of items) this.identity(it, dir, it, '');
+  }
+
+  /**
+   * The identity of the side that sent `dir` (the responder), whichever end of the flow it is. A
+   * reply that came through an Unconnected Send describes a module behind that side (a controller
+   * in a chassis slot): `extra.route` then names the hops from it.
+   */
+  private identity(id: IdentityAttributes, dir: Direction, item: ListIdentityItem | undefined, route: string): void {
+    const fact: IdentityFact = {
+      kind: 'identity',
+      side: dir,
+      protocol: 'enip',
+      vendor: cipVendorName(id.vendorId) ?? `CIP vendor ${id.vendorId}`,
+      productCode: String(id.productCode),
+      firmware: `${id.majorRevision}.${id.minorRevision}`,
+      serial: `0x${id.serialNumber.toString(16).padStart(8, '0')}`,
+    };
+    if (id.productName !== '') fact.product = id.productName;
+    const extra: Record<string, string> = {
+      vendorId: String(id.vendorId),
+      deviceType: deviceTypeName(id.deviceType),
+      deviceTypeCode: String(id.deviceType),
+      status: `0x${id.status.toString(16).padStart(4, '0')}`,
+    };
+    if (id.state >= 0) extra.state = IDENTITY_STATE_NAMES[id.state] ?? String(id.state);
+    if (item !== undefined && item.socketAddress !== '0.0.0.0') extra.ip = item.socketAddress;
+    if (route !== '') extra.route = route;
+    fact.extra = extra;
+    this.ctx.fact(fact);
+  }
+
+  private add(p: Pending): void {
+    // A request repeating a key still waiting retires the older one, as an unanswered request.
+    const i = this.indexOf((1 - p.dir) as Direction, p.command, p.contextLo, p.contextHi, p.sequence);
+    if (i >= 0) this.unanswered(this.pending.splice(i, 1)[0]!);
+    else if (this.pending.length >= this.maxPending) this.unanswered(this.pending.shift()!);
+    this.pending.push(p);
+  }
+
+  /** Removes the request a message in `dir` answers (the oldest match), if any. */
+  private take(dir: Direction, command: number, lo: number, hi: number, sequence: number): Pending | undefined {
+    const i = this.indexOf(dir, command, lo, hi, sequence);
+    return i < 0 ? undefined : this.pending.splice(i, 1)[0];
+  }
+
+  /** Index of the request that a message in `dir` would answer. */
+  private indexOf(dir: Direction, command: number, lo: number, hi: number, sequence: number): number {
+    const list = this.pending;
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i]!;
+      if (p.dir === dir || p.command !== command) continue;
+      // Connected replies echo the sequence count; the others echo the sender context.
+      if (command === COMMAND.sendUnitData ? p.sequence === sequence : p.contextLo === lo && p.contextHi === hi)
+        return i;
+    }
+    return -1;
+  }
+
+  private unanswered(p: Pending): void {
+    if (!p.quietIfUnanswered) this.ctx.anomaly('enip.unanswered_request');
+    for (const s of p.services) this.ctx.operation(s.op);
+  }
+}
+
+/**
+ * Whether an encapsulation message without a pending request is a reply: list replies carry data
+ * (requests have none); otherwise the server's side sends replies.
+ */
+function isReply(m: EnipMessage, dir: Direction): boolean {
+  switch (m.command) {
+    case COMMAND.listIdentity:
+    case COMMAND.listServices:
+    case COMMAND.listInterfaces:
+      return m.length > 0;
+    case COMMAND.nop:
+    case COMMAND.unregisterSession:
+    case COMMAND.indicateStatus:
+    case COMMAND.cancel:
+      return false;
+    default:
+      return dir === 1;
+  }
+}
+
+/** An Unconnected Send inside a Multiple Service Packet stands for the request it delivers. */
+function unwrap(req: CipRequest): CipRequest {
+  const d = req.detail;
+  return d.kind === 'unconnected_send' && d.embedded !== null ? d.embedded : req;
+}
+
+/** The backplane slot of a route (port 1, one-byte link address), used as the operation's unit. */
+function slotOf(route: readonly PortHop[]): number | undefined {
+  const hop = route[0];
+  return hop !== undefined && hop.port === 1 && hop.link >= 0 ? hop.link : undefined;
+}
+
+/** `port/link` hops separated by commas, e.g. `1/0` for backplane slot 0. */
+function routeText(route: readonly PortHop[]): string {
+  return route.map((h) => `${h.port}/${h.link >= 0 ? h.link : (h.linkText ?? '')}`).join(',');
+}
+
+function serviceOp(req: CipRequest, ts: number, unit: number | undefined, route: string): PendingService {
+  const path = req.path;
+  const symbolic = path.symbol !== '';
+  const info = serviceInfo(req.service, path.classId, symbolic);
+  const op: Op = {
+    name: info.operation,
+    protocol: 'cip',
+    code: req.service,
+    access: info.access,
+    tsMicros: ts,
+    responded: false,
+  };
+  if (unit !== undefined) op.unit = unit;
+  if (path.classId >= 0) op.addressSpace = classSpace(path.classId);
+  else if (symbolic) op.addressSpace = classSpace(CLASS.symbol);
+  if (path.instance >= 0) {
+    op.address = path.instance;
+    op.quantity = 1;
+  }
+  const d = req.detail;
+  if (d.kind === 'write_tag' && d.values.length > 0) op.values = d.values;
+  else if (d.kind === 'read_modify_write' && d.andMask >= 0) op.values = [d.andMask, d.orMask];
+  const identity = req.service === SERVICE.getAttributesAll && path.classId === CLASS.identity && path.instance === 1;
+  return { op, service: req.service, identity, route };
+}
