@@ -43,6 +43,11 @@ const ICS_TRACE: Record<string, (code: number) => { field: string; value: number
       ? { field: 'opcua.transport.type', value: code }
       : { field: 'opcua.servicenodeid.numeric', value: code },
   mqtt: (code) => ({ field: 'mqtt.msgtype', value: code }),
+  dnp3: (code) => ({ field: 'dnp3.al.func', value: code }),
+  iec104: (code) =>
+    code >= 0x100
+      ? { field: 'iec60870_104.utype', value: code - 0x100 }
+      : { field: 'iec60870_asdu.typeid', value: code },
   bacnet: (code) =>
     code < 0x100
       ? { field: 'bacapp.confirmed_service', value: code }
@@ -61,6 +66,9 @@ const COMPARED_FIELDS = [
   'opcua.transport.type',
   'opcua.servicenodeid.numeric',
   'mqtt.msgtype',
+  'dnp3.al.func',
+  'iec60870_asdu.typeid',
+  'iec60870_104.utype',
 ];
 
 /**
@@ -80,7 +88,7 @@ const THEIR_CODE: Record<string, (v: string) => number | null> = {
 const COUNT_ONLY = new Set(['goose.stNum']);
 
 /** Agreement per tshark field over all captures: PDUs compared and PDUs agreeing. */
-const agreement = new Map<string, { compared: number; agreeing: number; captures: Set<string> }>();
+const agreement = new Map<string, { compared: number; agreeing: number; explained: number; captures: Set<string> }>();
 
 // PLANTGUARD_TSHARK_REFS points the test at another folder of references, e.g. one made for every
 // shared capture with `node scripts/gen-tshark-refs.mjs --all --out DIR`.
@@ -92,11 +100,38 @@ const DIR = process.env.PLANTGUARD_TSHARK_REFS ?? join(REPO, 'test', 'tshark');
  */
 const KNOWN_DIFFERENCES: Record<
   string,
-  { missingConversations?: string[]; extraModbusFrames?: number[]; icsSkip?: string[]; why: string }
+  {
+    missingConversations?: string[];
+    extraModbusFrames?: number[];
+    icsSkip?: string[];
+    /** Per tshark field, how many PDUs disagree for the reason in `why` (checked exactly). */
+    icsExplained?: Record<string, number>;
+    why: string;
+  }
 > = {
   'bacnet/bacnetip-mstp-mix.pcap': {
     icsSkip: ['bacapp.confirmed_service', 'bacapp.unconfirmed_service'],
     why: 'half of its BACnet frames are MS/TP tunnelled over Ethernet in Cimetrics framing (eth:llc:cimetrics), which PlantGuard does not decode; its BACnet/IP half decodes the same as tshark (checked in src/protocols/bacnet)',
+  },
+  'dnp3/icsnpp-dnp3-example.pcap': {
+    icsExplained: { 'dnp3.al.func': 6 },
+    why: 'tshark 4.0 loses DNP3 fragments whose transport sequence wraps from 63 to 0 and then reads later fragments as function 0 (frame by frame in src/protocols/dnp3/tshark.test.ts)',
+  },
+  'dnp3/malcolm-dnp3.pcap': {
+    icsExplained: { 'dnp3.al.func': 12 },
+    why: 'captures joined into one file reuse connection ports: PlantGuard reassembles segments tshark skips as retransmissions, and tshark loses fragments at the transport sequence wrap (see src/protocols/dnp3/tshark.test.ts)',
+  },
+  'dnp3/qut-dnp3-mitm-arp-poisoning-slice.pcap': {
+    icsExplained: { 'dnp3.al.func': 1 },
+    why: 'under ARP poisoning every segment crosses the capture twice; tshark decodes one retransmitted response a second time',
+  },
+  'iec104/iec104-testdissect.pcap': {
+    icsExplained: { 'iec60870_asdu.typeid': 4, 'iec60870_104.utype': 1 },
+    why: "Wireshark's own dissector test capture has fuzzed frames: tshark reports type ids 24 and 26 and U-frame type 5 from bytes PlantGuard rejects as malformed (anomalies)",
+  },
+  'opcua/opcua-with-gap-with-handshake.pcapng': {
+    icsExplained: { 'opcua.servicenodeid.numeric': 1 },
+    why: 'after the capture gap tshark decodes a continuation chunk as a new ActivateSession response (frame 30; see src/protocols/opcua/tshark.test.ts)',
   },
   'modbus/zeek-modbus-big.pcap': {
     extraModbusFrames: [3150],
@@ -237,7 +272,7 @@ for (const ref of refs) {
       const theirs = ref.ics?.[field];
       const ours = ics.get(field);
       if (theirs === undefined && ours === undefined) continue;
-      const e = agreement.get(field) ?? { compared: 0, agreeing: 0, captures: new Set<string>() };
+      const e = agreement.get(field) ?? { compared: 0, agreeing: 0, explained: 0, captures: new Set<string>() };
       agreement.set(field, e);
       e.captures.add(ref.file);
       if (COUNT_ONLY.has(field)) {
@@ -267,6 +302,14 @@ for (const ref of refs) {
       }
       e.compared += total;
       e.agreeing += same;
+      const explained = known.icsExplained?.[field] ?? 0;
+      assert.equal(
+        total - same,
+        explained,
+        `${field}: PDUs that disagree with tshark (explained: ${explained}; ${known.why})`,
+      );
+      e.explained += explained;
+      e.agreeing += explained;
       if (same !== total && process.env.PLANTGUARD_DEBUG_ICS === '1') {
         console.error(ref.file, field, JSON.stringify([...ourCounts].sort()), JSON.stringify([...theirCounts].sort()));
       }
@@ -275,15 +318,22 @@ for (const ref of refs) {
 }
 
 test('tshark: industrial protocol codes agree on at least 99.9 % of PDUs', { skip: NO_SHARED }, (t) => {
-  const rows = [...agreement].map(([field, e]) => ({
-    field,
-    ...e,
-    pct: e.compared === 0 ? 100 : (100 * e.agreeing) / e.compared,
-  }));
-  for (const r of rows)
+  const rows = [...agreement].map(([field, e]) => {
+    const raw = e.agreeing - e.explained;
+    return {
+      field,
+      ...e,
+      raw,
+      pct: e.compared === 0 ? 100 : (100 * raw) / e.compared,
+      withExplained: e.compared === 0 ? 100 : (100 * e.agreeing) / e.compared,
+    };
+  });
+  for (const r of rows) {
     t.diagnostic(
-      `${r.field}: ${r.agreeing}/${r.compared} PDUs agree (${r.pct.toFixed(2)} %) over ${r.captures.size} captures`,
+      `${r.field}: ${r.raw}/${r.compared} PDUs agree (${r.pct.toFixed(2)} %) over ${r.captures.size} captures` +
+        (r.explained > 0 ? `; the other ${r.explained} are tshark's errors, each explained in KNOWN_DIFFERENCES` : ''),
     );
-  const low = rows.filter((r) => r.pct < 99.9).map((r) => `${r.field} ${r.agreeing}/${r.compared}`);
-  assert.deepEqual(low, [], 'fields under 99.9 % agreement with tshark');
+  }
+  const low = rows.filter((r) => r.withExplained < 99.9).map((r) => `${r.field} ${r.agreeing}/${r.compared}`);
+  assert.deepEqual(low, [], 'fields under 99.9 % agreement with tshark once its explained errors are set aside');
 });

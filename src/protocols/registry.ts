@@ -4,9 +4,11 @@
 import type { L2ProtocolDefinition, ProtocolDefinition } from './_core/types.ts';
 import { bacnetEthernetProtocol, bacnetProtocol } from './bacnet/index.ts';
 import { dhcpProtocol } from './dhcp/index.ts';
+import { dnp3Protocol, dnp3UdpProtocol } from './dnp3/index.ts';
 import { dnsProtocol } from './dns/index.ts';
 import { enipIoProtocol, enipProtocol, enipUdpProtocol } from './enip/index.ts';
 import { gooseProtocol } from './goose/index.ts';
+import { iec104Protocol } from './iec104/index.ts';
 import { modbusProtocol } from './modbus/index.ts';
 import { mqttProtocol } from './mqtt/index.ts';
 import { nbnsProtocol } from './nbns/index.ts';
@@ -15,6 +17,9 @@ import { profinetProtocol } from './profinet/index.ts';
 
 export const PROTOCOLS: readonly ProtocolDefinition[] = [
   modbusProtocol,
+  dnp3Protocol,
+  dnp3UdpProtocol,
+  iec104Protocol,
   enipProtocol,
   enipUdpProtocol,
   enipIoProtocol,
