@@ -44,6 +44,17 @@ const ICS_TRACE: Record<string, (code: number) => { field: string; value: number
       : { field: 'opcua.servicenodeid.numeric', value: code },
   mqtt: (code) => ({ field: 'mqtt.msgtype', value: code }),
   dnp3: (code) => ({ field: 'dnp3.al.func', value: code }),
+  s7comm: (code) =>
+    code < 0x100
+      ? { field: 's7comm.param.func', value: code }
+      : { field: 's7comm.param.userdata.subfunc', value: code - 0x100 },
+  s7comm_plus: () => null,
+  mms: (code) =>
+    code < 0x100
+      ? { field: 'mms.confirmedServiceRequest', value: code }
+      : code < 0x200
+        ? { field: 'mms.confirmedServiceResponse', value: code - 0x100 }
+        : { field: 'mms.unconfirmedService', value: code - 0x200 },
   iec104: (code) =>
     code >= 0x100
       ? { field: 'iec60870_104.utype', value: code - 0x100 }
@@ -67,6 +78,11 @@ const COMPARED_FIELDS = [
   'opcua.servicenodeid.numeric',
   'mqtt.msgtype',
   'dnp3.al.func',
+  's7comm.param.func',
+  's7comm.param.userdata.subfunc',
+  'mms.confirmedServiceRequest',
+  'mms.confirmedServiceResponse',
+  'mms.unconfirmedService',
   'iec60870_asdu.typeid',
   'iec60870_104.utype',
 ];
@@ -128,6 +144,10 @@ const KNOWN_DIFFERENCES: Record<
   'iec104/iec104-testdissect.pcap': {
     icsExplained: { 'iec60870_asdu.typeid': 4, 'iec60870_104.utype': 1 },
     why: "Wireshark's own dissector test capture has fuzzed frames: tshark reports type ids 24 and 26 and U-frame type 5 from bytes PlantGuard rejects as malformed (anomalies)",
+  },
+  'iec61850/sample-mms-and-goose.pcap': {
+    icsExplained: { 'mms.unconfirmedService': 28 },
+    why: 'its MMS connection began before the capture: without the presentation context (uat pres_context_list 3 → 1.0.9506.2.1) tshark does not decode its 28 informationReports; PlantGuard does (with that preference tshark agrees: src/protocols/mms/tshark.test.ts)',
   },
   'opcua/opcua-with-gap-with-handshake.pcapng': {
     icsExplained: { 'opcua.servicenodeid.numeric': 1 },

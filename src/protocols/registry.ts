@@ -13,6 +13,7 @@ import { modbusProtocol } from './modbus/index.ts';
 import { mqttProtocol } from './mqtt/index.ts';
 import { nbnsProtocol } from './nbns/index.ts';
 import { opcuaProtocol } from './opcua/index.ts';
+import { s7commProtocol } from './s7comm/index.ts';
 import { profinetProtocol } from './profinet/index.ts';
 
 export const PROTOCOLS: readonly ProtocolDefinition[] = [
@@ -20,6 +21,7 @@ export const PROTOCOLS: readonly ProtocolDefinition[] = [
   dnp3Protocol,
   dnp3UdpProtocol,
   iec104Protocol,
+  s7commProtocol,
   enipProtocol,
   enipUdpProtocol,
   enipIoProtocol,
