@@ -174,8 +174,25 @@ export class PduFramer {
   }
 
   /** Copies the start of a PDU that runs past the chunk. */
+  /**
+   * The partial-PDU buffer with room for `size` bytes, keeping the `have` bytes held. It grows on
+   * demand (powers of two up to maxPdu): most flows never split a large PDU, and a 64 KiB or 1 MiB
+   * buffer per direction would dominate memory with thousands of flows.
+   */
+  private room(size: number): Uint8Array {
+    const cur = this.partial;
+    if (cur !== null && cur.length >= size) return cur;
+    let n = cur === null ? 256 : cur.length * 2;
+    while (n < size) n *= 2;
+    const next = new Uint8Array(Math.min(n, this.maxPdu));
+    if (cur !== null && this.have > 0) next.set(cur.subarray(0, this.have), 0);
+    this.partial = next;
+    return next;
+  }
+
   private keep(bytes: Uint8Array, pos: number, need: number, base: number): void {
-    const buf = (this.partial ??= new Uint8Array(this.maxPdu));
+    this.have = 0;
+    const buf = this.room(Math.max(need, bytes.length - pos));
     buf.set(bytes.subarray(pos), 0);
     this.have = bytes.length - pos;
     this.need = need;
@@ -187,10 +204,10 @@ export class PduFramer {
    * go on (framing, or searching when the partial turned out not to be a PDU).
    */
   private complete(bytes: Uint8Array, pos: number, ts: number): number {
-    const buf = this.partial!;
     const end = bytes.length;
     const max = this.maxPdu;
     if (this.need > 0) {
+      const buf = this.room(this.need);
       const n = Math.min(end - pos, this.need - this.have);
       buf.set(bytes.subarray(pos, pos + n), this.have);
       this.have += n;
@@ -205,6 +222,7 @@ export class PduFramer {
     // The header itself was split: add what fits and ask again.
     const had = this.have;
     const n = Math.min(end - pos, max - had);
+    const buf = this.room(had + n);
     buf.set(bytes.subarray(pos, pos + n), had);
     const len = this.frame(buf.subarray(0, had + n));
     if (len > 0 && len <= max) {
