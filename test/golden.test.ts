@@ -28,6 +28,19 @@ export const GOLDEN_CAPTURES = [
   's7comm/icsnpp-s7comm-plus.pcap',
   'enip/enip-list-identity.pcap',
   'dnp3/dnp3-full-exchange.pcap',
+  'dnp3/dnp3-select-operate.pcap',
+  'iec104/iec104-baselines.pcap',
+  's7comm/step7-s300-stop-cpu.pcap',
+  's7comm/icsnpp-s7ident-szl.pcap',
+  's7comm/tia-s300-download-ob1.pcap',
+  'enip/cip-stop-plc.pcap',
+  'enip/icsnpp-enip-cip-example.pcap',
+  'bacnet/bacnet-services.pcap',
+  'opcua/open62541-read-service-test-data.pcap',
+  'mqtt/zeek-mqtt.pcap',
+  'iec61850/sample-mms-and-goose.pcap',
+  'iec61850/mms-identify-getnamelist.pcap',
+  'profinet/profinet-dcp-change-ip.pcap',
 ];
 
 function goldenPath(rel: string): string {
