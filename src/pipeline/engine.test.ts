@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LIMITS } from '../core/limits.ts';
 import { buildModel } from '../model/build.ts';
-import { PROTOCOLS } from '../protocols/registry.ts';
+import { L2_PROTOCOLS, PROTOCOLS } from '../protocols/registry.ts';
 import { arpReply, frame, type FrameSpec } from '../../test/helpers/packets.ts';
 import { Engine } from './engine.ts';
 
@@ -219,13 +219,12 @@ test('property: the whole packet path never throws on hostile frames', async () 
     );
   const anyFrame = fc.oneof(
     fc.uint8Array({ maxLength: 200 }),
-    tcpTo(502),
-    udpTo(53),
-    udpTo(67),
-    udpTo(137),
+    // Every registered dissector's port gets hostile payloads.
+    ...[502, 20000, 2404, 102, 44818, 4840, 1883].map(tcpTo),
+    ...[53, 67, 137, 47808, 44818, 2222, 20000].map(udpTo),
     fc.uint8Array({ minLength: 14, maxLength: 200 }).map((b) => {
-      // Ethernet with a chosen ethertype: ARP, LLDP, VLAN, IPv4, IPv6.
-      const types = [0x0806, 0x88cc, 0x8100, 0x0800, 0x86dd, 0x8892];
+      // Ethernet with a chosen ethertype: ARP, LLDP, VLAN, IPv4, IPv6, Profinet, GOOSE, GSE, 802.3+LLC.
+      const types = [0x0806, 0x88cc, 0x8100, 0x0800, 0x86dd, 0x8892, 0x88b8, 0x88b9, 0x0040];
       const t = types[b[0]! % types.length]!;
       b[12] = t >> 8;
       b[13] = t & 255;
@@ -234,11 +233,11 @@ test('property: the whole packet path never throws on hostile frames', async () 
   );
   fc.assert(
     fc.property(fc.array(fc.tuple(anyFrame, fc.constantFrom(1, 0, 101, 113, 276)), { maxLength: 40 }), (frames) => {
-      const e = new Engine({ limits: { ...LIMITS, maxFlows: 8 }, protocols: PROTOCOLS });
+      const e = new Engine({ limits: { ...LIMITS, maxFlows: 8 }, protocols: PROTOCOLS, l2Protocols: L2_PROTOCOLS });
       frames.forEach(([f, lt], i) => e.packet(f, 0, f.length, f.length, i * 1000, lt));
       e.finish();
       buildModel(e.collector, { ...LIMITS });
     }),
-    { numRuns: 400 },
+    { numRuns: 1500 },
   );
 });
