@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
-  process.stderr.write(`plantguard needs Node.js 24 or newer (this is ${process.version}); from the repository use ./bin/plantguard\n`);
+  process.stderr.write(
+    `plantguard needs Node.js 24 or newer (this is ${process.version}); from the repository use ./bin/plantguard\n`,
+  );
   process.exit(2);
 }
 process.stdout.on('error', (e) => {
@@ -41,6 +43,7 @@ function distIsFresh() {
 const entry =
   process.env.PLANTGUARD_FROM_SOURCE !== '1' && distIsFresh() ? '../dist/src/cli/main.js' : '../src/cli/main.ts';
 // For tests: say which one runs.
-if (process.env.PLANTGUARD_SHOW_ENTRY === '1') process.stderr.write(`entry: ${entry.startsWith('../dist') ? 'dist' : 'src'}\n`);
+if (process.env.PLANTGUARD_SHOW_ENTRY === '1')
+  process.stderr.write(`entry: ${entry.startsWith('../dist') ? 'dist' : 'src'}\n`);
 const { main } = await import(entry);
 process.exitCode = await main(process.argv.slice(2));

@@ -191,7 +191,9 @@ for (const s of sources) {
   if (lines > 0) provenance.push(`${s.file} (${lines} lines, ${records} records)`);
 }
 if (tables.L.length === 0) {
-  console.error(`gen-oui: no MA-L entries in ${srcDir}/oui.csv: install Debian's ieee-data (apt-get install ieee-data) or name its folder`);
+  console.error(
+    `gen-oui: no MA-L entries in ${srcDir}/oui.csv: install Debian's ieee-data (apt-get install ieee-data) or name its folder`,
+  );
   process.exit(2);
 }
 for (const k of Object.keys(tables)) tables[k] = mergeEntries(tables[k]);

@@ -384,8 +384,23 @@ const MAX_ICS_ROWS = 4000;
 
 function icsCodes(abs, prefArgs) {
   const out = runTshark([
-    '-n', '-r', abs, ...prefArgs, '-T', 'fields', '-E', 'header=n', '-E', 'separator=/t', '-E', 'occurrence=a',
-    '-E', 'aggregator=,', '-e', 'frame.number', ...ICS_FIELDS.flatMap((f) => ['-e', f]),
+    '-n',
+    '-r',
+    abs,
+    ...prefArgs,
+    '-T',
+    'fields',
+    '-E',
+    'header=n',
+    '-E',
+    'separator=/t',
+    '-E',
+    'occurrence=a',
+    '-E',
+    'aggregator=,',
+    '-e',
+    'frame.number',
+    ...ICS_FIELDS.flatMap((f) => ['-e', f]),
   ]);
   const result = {};
   for (const line of out.split('\n')) {

@@ -18,7 +18,10 @@ function operationsText(c: Communication): string {
   return ops
     .map(([name, o]) => {
       const short = name.slice(name.indexOf('.') + 1);
-      return `${short}×${formatCount(o.count)}${o.exceptions > 0 ? ` (${o.exceptions} exc)` : ''}`;
+      // The addresses it touched, compactly: `read_holding_registers×1,204 40–59` (first range).
+      const first = o.ranges !== undefined ? Object.values(o.ranges)[0]?.[0] : undefined;
+      const range = first === undefined ? '' : first[0] === first[1] ? ` ${first[0]}` : ` ${first[0]}–${first[1]}`;
+      return `${short}×${formatCount(o.count)}${range}${o.exceptions > 0 ? ` (${o.exceptions} exc)` : ''}`;
     })
     .join(', ');
 }
@@ -108,7 +111,7 @@ export function renderAnalysis(doc: AnalysisDocument): string {
         { header: 'PROTOCOL' },
         { header: 'PACKETS', align: 'right' },
         { header: 'BYTES', align: 'right' },
-        { header: 'OPERATIONS', max: 80 },
+        { header: 'OPERATIONS', max: 100 },
       ],
       comms.map((c) => [
         assetLabel(byId.get(c.client), c.client),
