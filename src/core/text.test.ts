@@ -24,3 +24,36 @@ test('printable stops at NUL padding and masks control bytes', () => {
 test('formatTime keeps microseconds', () => {
   assert.equal(formatTime(1709539200_123456), '2024-03-04T08:00:00.123456Z');
 });
+
+test('printable: the fast path and the careful path agree on every input', async () => {
+  const { default: fc } = await import('fast-check');
+  // The reference: the character-by-character definition.
+  const slow = (b: Uint8Array, max: number): string => {
+    let s = '';
+    const n = Math.min(b.length, max);
+    for (let i = 0; i < n; i++) {
+      const c = b[i]!;
+      if (c === 0) {
+        if (b.subarray(i).every((x) => x === 0)) break;
+        s += '.';
+      } else s += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '.';
+    }
+    return s;
+  };
+  const bytes = fc.oneof(
+    fc.uint8Array({ maxLength: 40 }),
+    fc.string({ maxLength: 30 }).map((t) => new TextEncoder().encode(t)),
+    fc.tuple(fc.string({ maxLength: 20 }), fc.nat(8)).map(([t, pad]) => {
+      const e = new TextEncoder().encode(t);
+      const out = new Uint8Array(e.length + pad);
+      out.set(e);
+      return out;
+    }),
+  );
+  fc.assert(
+    fc.property(bytes, fc.integer({ min: 0, max: 50 }), (b, max) => {
+      assert.equal(printable(b, max), slow(b, max));
+    }),
+    { numRuns: 3000 },
+  );
+});

@@ -8,15 +8,31 @@ export function hex(bytes: Uint8Array): string {
   return s;
 }
 
+const ascii = new TextDecoder('latin1');
+
 /** Latin-1/ASCII decode with control characters replaced, bounded to `max` characters. */
 export function printable(bytes: Uint8Array, max = 256): string {
-  let s = '';
+  // Fast path — names and identifiers repeated in every frame (GOOSE, LLDP, CIP) are plain ASCII,
+  // maybe NUL-padded: one decode instead of a string built character by character.
   const n = Math.min(bytes.length, max);
+  let i = 0;
+  while (i < n && bytes[i]! >= 0x20 && bytes[i]! < 0x7f) i++;
+  if (i === n || (bytes[i] === 0 && allZero(bytes, i))) return ascii.decode(bytes.subarray(0, i));
+  return printableSlow(bytes, n);
+}
+
+function allZero(bytes: Uint8Array, from: number): boolean {
+  for (let j = from; j < bytes.length; j++) if (bytes[j] !== 0) return false;
+  return true;
+}
+
+function printableSlow(bytes: Uint8Array, n: number): string {
+  let s = '';
   for (let i = 0; i < n; i++) {
     const c = bytes[i]!;
     if (c === 0) {
       // NUL-terminated and NUL-padded strings are common in industrial identity objects.
-      if (bytes.subarray(i).every((x) => x === 0)) break;
+      if (allZero(bytes, i)) break;
       s += '.';
     } else s += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '.';
   }
