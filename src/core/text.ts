@@ -8,8 +8,6 @@ export function hex(bytes: Uint8Array): string {
   return s;
 }
 
-const ascii = new TextDecoder('latin1');
-
 /** Latin-1/ASCII decode with control characters replaced, bounded to `max` characters. */
 export function printable(bytes: Uint8Array, max = 256): string {
   // Fast path — names and identifiers repeated in every frame (GOOSE, LLDP, CIP) are plain ASCII,
@@ -17,7 +15,8 @@ export function printable(bytes: Uint8Array, max = 256): string {
   const n = Math.min(bytes.length, max);
   let i = 0;
   while (i < n && bytes[i]! >= 0x20 && bytes[i]! < 0x7f) i++;
-  if (i === n || (bytes[i] === 0 && allZero(bytes, i))) return ascii.decode(bytes.subarray(0, i));
+  if (i === n || (bytes[i] === 0 && allZero(bytes, i)))
+    return String.fromCharCode.apply(null, bytes.subarray(0, i) as unknown as number[]);
   return printableSlow(bytes, n);
 }
 
