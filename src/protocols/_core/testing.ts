@@ -64,6 +64,22 @@ export class Ctx implements AnalyzerContext {
   kinds(): string[] {
     return this.events.map((e) => e.t);
   }
+  facts(): AssetFact[] {
+    return this.events.flatMap((e) => (e.t === 'fact' ? [e.fact] : []));
+  }
+  pdus(): number[] {
+    return this.events.flatMap((e) => (e.t === 'pdu' ? [e.code] : []));
+  }
+}
+
+/** A Ctx that always records the per-PDU trace, and leaves it out of `kinds()`. */
+export class TraceCtx extends Ctx {
+  constructor() {
+    super(true);
+  }
+  override kinds(): string[] {
+    return this.events.filter((e) => e.t !== 'pdu').map((e) => e.t);
+  }
 }
 
 /** One captured segment or datagram with a payload. */
