@@ -361,3 +361,26 @@ test('property: valid BVLC/NPDU headers with random APDUs decode or fail with a 
     { numRuns: 3000 },
   );
 });
+
+test('BACnet/Ethernet: LLC header (82 82 03) then the NPDU, decoded like BACnet/IP', async () => {
+  const { decodeBacnetEthernet } = await import('./decode.ts');
+  const frame = Uint8Array.from([
+    0x82,
+    0x82,
+    0x03, // LLC: DSAP, SSAP BACnet, control UI
+    0x01,
+    0x20,
+    0xff,
+    0xff,
+    0x00,
+    0xff, // NPDU v1, DNET present: global broadcast, hop count 255
+    0x10,
+    0x08, // unconfirmed request, who-Is
+  ]);
+  const d = decodeBacnetEthernet(frame);
+  assert.equal(d.kind, 'ok');
+  if (d.kind !== 'ok') return;
+  assert.equal(d.value.bvlcFunction, -1);
+  assert.equal(d.value.npdu?.apdu?.kind, 'unconfirmed_request');
+  assert.equal(decodeBacnetEthernet(Uint8Array.from([0x42, 0x42, 0x03, 0])).kind, 'malformed');
+});

@@ -229,6 +229,31 @@ export function decodeBacnet(bytes: Uint8Array): Decoded<BacnetMessage> {
   }
 }
 
+/**
+ * Decodes one BACnet/Ethernet frame payload (ANSI/ASHRAE 135 clause 7): an ISO 8802-2 LLC header
+ * (DSAP = SSAP = 0x82, control 0x03 UI) and the NPDU. The result has no BVLC: `bvlcType` 0 and
+ * `bvlcFunction` −1, so both transports share everything above the link.
+ */
+export function decodeBacnetEthernet(bytes: Uint8Array): Decoded<BacnetMessage> {
+  if (bytes.length < 4) return incomplete(4);
+  if (bytes[0] !== 0x82 || bytes[1] !== 0x82 || bytes[2] !== 0x03) return malformed('bacnet.bad_llc_header', 0);
+  found.length = 0;
+  const r = READER.reset(bytes, 3, bytes.length);
+  try {
+    const m: BacnetMessage = {
+      bvlcType: 0,
+      bvlcFunction: -1,
+      length: bytes.length,
+      bvlcValue: -1,
+      npdu: decodeNpdu(r),
+    };
+    return found.length === 0 ? ok(m, bytes.length) : ok(m, bytes.length, found.slice());
+  } catch (e) {
+    if (e instanceof ShortRead) return malformed('bacnet.truncated', e.offset);
+    throw e;
+  }
+}
+
 function shortOrWrong(bytes: Uint8Array): Decoded<BacnetMessage> {
   return bytes[0] === BVLC_TYPE_IP ? incomplete(BVLC_HEADER_LENGTH) : malformed('bacnet.bad_bvlc_type', 0);
 }

@@ -10,7 +10,8 @@ import {
   type StreamAnalyzer,
 } from '../_core/types.ts';
 import { BACNET_PORTS } from './constants.ts';
-import { decodeBacnet } from './decode.ts';
+import { decodeBacnet, decodeBacnetEthernet, type BacnetMessage } from './decode.ts';
+import type { Decoded } from '../../core/decoded.ts';
 import { BacnetTransactions } from './state.ts';
 
 export { decodeBacnet } from './decode.ts';
@@ -33,14 +34,22 @@ export class BacnetAnalyzer implements StreamAnalyzer {
   private confirmed = false;
   private detached = false;
 
-  constructor(ctx: AnalyzerContext, maxPending?: number) {
+  private readonly decode: (bytes: Uint8Array) => Decoded<BacnetMessage>;
+
+  /** `decode` reads one datagram: BACnet/IP (BVLL) by default, or a BACnet/Ethernet LLC frame. */
+  constructor(
+    ctx: AnalyzerContext,
+    maxPending?: number,
+    decode: (bytes: Uint8Array) => Decoded<BacnetMessage> = decodeBacnet,
+  ) {
     this.ctx = ctx;
+    this.decode = decode;
     this.transactions = new BacnetTransactions(ctx, maxPending);
   }
 
   data(dir: Direction, bytes: Uint8Array, tsMicros: number): void {
     if (this.detached) return;
-    const d = decodeBacnet(bytes);
+    const d = this.decode(bytes);
     if (d.kind !== 'ok') {
       const code = d.kind === 'malformed' ? d.code : 'bacnet.truncated';
       if (this.confirmed) this.ctx.anomaly(code);
@@ -102,37 +111,9 @@ export const bacnetProtocol = defineProtocol({
   createAnalyzer: (ctx) => new BacnetAnalyzer(ctx),
 });
 
-/**
- * BACnet/Ethernet (ANSI/ASHRAE 135 clause 7: ISO 8802-2 LLC, DSAP = SSAP = 0x82, UI frames): the
- * NPDU follows the 3-byte LLC header. It is decoded by the BACnet/IP analyzer behind a synthetic BVLC
- * header (Original-Unicast/Broadcast-NPDU), so both transports report the same operations.
- */
-class BacnetEthernetAnalyzer implements StreamAnalyzer {
-  private readonly inner: BacnetAnalyzer;
-  constructor(ctx: AnalyzerContext) {
-    this.inner = new BacnetAnalyzer(ctx);
-  }
-  data(dir: Direction, bytes: Uint8Array, tsMicros: number): void {
-    if (bytes.length < 4 || bytes[2] !== 0x03) return; // only UI frames carry NPDUs
-    const npdu = bytes.subarray(3);
-    const frame = new Uint8Array(4 + npdu.length);
-    frame[0] = 0x81; // BVLC type BACnet/IP
-    frame[1] = 0x0a; // Original-Unicast-NPDU (the LLC layer says nothing about broadcast)
-    frame[2] = (frame.length >> 8) & 0xff;
-    frame[3] = frame.length & 0xff;
-    frame.set(npdu, 4);
-    this.inner.data(dir, frame, tsMicros);
-  }
-  gap(): void {
-    // Datagrams: nothing to resynchronise.
-  }
-  end(): void {
-    this.inner.end();
-  }
-}
-
 export const bacnetEthernetProtocol = defineL2Protocol({
   name: 'bacnet',
   etherTypes: [LLC_SAP_BASE + 0x82],
-  createAnalyzer: (ctx) => new BacnetEthernetAnalyzer(ctx),
+  // BACnet/Ethernet (ASHRAE 135 clause 7, LLC SAP 0x82): the same analyzer over the NPDU.
+  createAnalyzer: (ctx) => new BacnetAnalyzer(ctx, undefined, decodeBacnetEthernet),
 });
