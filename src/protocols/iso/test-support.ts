@@ -9,16 +9,7 @@ import type { AnalyzerContext, AssetFact, Direction, OperationEvent, StreamAnaly
 import { ISO_TSAP_PORT } from './constants.ts';
 import { IsoTsapAnalyzer } from './index.ts';
 
-/** Hex digits with `//` comments and any whitespace; throws on anything else. */
-export function hex(annotated: string): Uint8Array {
-  const digits = annotated
-    .split('\n')
-    .map((l) => l.replace(/\/\/.*$/, ''))
-    .join('')
-    .replace(/\s+/g, '');
-  if (!/^(?:[0-9a-f]{2})*$/i.test(digits)) throw new Error(`not an even run of hex digits: ${digits}`);
-  return Uint8Array.from(digits.match(/../g) ?? [], (h) => parseInt(h, 16));
-}
+export { hex } from '../_core/testing.ts';
 
 /** A TPKT + class 0 DT (EOT set unless told) around a TSDU. */
 export function tpktDt(tsdu: Uint8Array, eot = true): Uint8Array {

@@ -7,16 +7,7 @@ import { FRAME, PacketView, TCP_ACK, TCP_SYN } from '../link/packet.ts';
 import { TcpStream } from '../_core/tcp-stream.ts';
 import type { AnalyzerContext, AssetFact, Direction, OperationEvent, StreamAnalyzer } from '../_core/types.ts';
 
-/** Hex digits with `//` comments and any whitespace; throws on anything else. */
-export function hex(annotated: string): Uint8Array {
-  const digits = annotated
-    .split('\n')
-    .map((l) => l.replace(/\/\/.*$/, ''))
-    .join('')
-    .replace(/\s+/g, '');
-  if (!/^(?:[0-9a-f]{2})*$/i.test(digits)) throw new Error(`not an even run of hex digits: ${digits}`);
-  return Uint8Array.from(digits.match(/../g) ?? [], (h) => parseInt(h, 16));
-}
+export { hex } from '../_core/testing.ts';
 
 export function cat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
