@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatIpv6, formatMac, formatTime, macFromBytes, printable } from './text.ts';
+import { formatIpv6, formatMac, formatTime, macFromBytes, printable, TextMemo } from './text.ts';
 
 test('formatMac round-trips six bytes', () => {
   const b = Uint8Array.from([0x00, 0x80, 0xf4, 0x0a, 0xbb, 0xff]);
@@ -56,4 +56,35 @@ test('printable: the fast path and the careful path agree on every input', async
     }),
     { numRuns: 3000 },
   );
+});
+
+test('TextMemo gives what printable gives, for repeated and colliding byte runs alike', async () => {
+  const { default: fc } = await import('fast-check');
+  // Two slots: collisions and replacements happen on almost every call.
+  const memo = new TextMemo(2, 16);
+  const run = fc.tuple(fc.uint8Array({ maxLength: 24 }), fc.nat(4), fc.integer({ min: 0, max: 30 }));
+  fc.assert(
+    fc.property(fc.array(run, { minLength: 1, maxLength: 20 }), (runs) => {
+      for (const [b, pad, max] of runs) {
+        // The run sits inside a larger buffer, at an offset: only its bytes count.
+        const buf = new Uint8Array(b.length + 2 * pad).fill(0x41);
+        buf.set(b, pad);
+        assert.equal(memo.printable(buf, pad, b.length, max), printable(b, max));
+        assert.equal(memo.printable(buf, pad, b.length, max), printable(b, max), 'again, from the cache');
+      }
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test('TextMemo: a cached string is not returned for other bytes of the same hash slot', () => {
+  const memo = new TextMemo(1);
+  const a = new TextEncoder().encode('LD0/LLN0$GO$gcb01');
+  const b = new TextEncoder().encode('LD0/LLN0$GO$gcb02');
+  assert.equal(memo.printable(a, 0, a.length), 'LD0/LLN0$GO$gcb01');
+  assert.equal(memo.printable(b, 0, b.length), 'LD0/LLN0$GO$gcb02');
+  // The caller's buffer changing after the call does not change what is cached.
+  a[a.length - 1] = 0x39;
+  assert.equal(memo.printable(a, 0, a.length), 'LD0/LLN0$GO$gcb09');
+  assert.throws(() => new TextMemo(3), /power of two/);
 });

@@ -38,6 +38,48 @@ function printableSlow(bytes: Uint8Array, n: number): string {
   return s;
 }
 
+/**
+ * `printable` of byte runs that repeat (names and references sent in every frame: GOOSE gocbRef,
+ * CIP tag names, MMS item ids): a direct-mapped cache of `slots` entries keyed by the bytes, so a
+ * repeated name costs a hash and a compare instead of a view and a new string. Runs longer than
+ * `maxKey` bytes are decoded without caching. Bounded: at most `slots` copies of `maxKey` bytes.
+ */
+export class TextMemo {
+  private readonly keys: (Uint8Array | null)[];
+  private readonly strings: string[];
+  private readonly maxes: Int32Array;
+  private readonly mask: number;
+  private readonly maxKey: number;
+
+  constructor(slots = 256, maxKey = 256) {
+    if (slots <= 0 || (slots & (slots - 1)) !== 0) throw new RangeError('TextMemo: slots must be a power of two');
+    this.keys = new Array<Uint8Array | null>(slots).fill(null);
+    this.strings = new Array<string>(slots).fill('');
+    this.maxes = new Int32Array(slots);
+    this.mask = slots - 1;
+    this.maxKey = maxKey;
+  }
+
+  /** `printable(bytes.subarray(off, off + len), max)`; the caller has checked the bounds. */
+  printable(bytes: Uint8Array, off: number, len: number, max = 256): string {
+    if (len > this.maxKey) return printable(bytes.subarray(off, off + len), max);
+    let h = Math.imul(len, 0x9e3779b1);
+    for (let i = 0; i < len; i++) h = Math.imul(h ^ bytes[off + i]!, 0x01000193);
+    const slot = (h ^ (h >>> 15)) & this.mask;
+    const key = this.keys[slot];
+    if (key !== null && key !== undefined && key.length === len && this.maxes[slot] === max) {
+      let i = 0;
+      while (i < len && key[i] === bytes[off + i]) i++;
+      if (i === len) return this.strings[slot]!;
+    }
+    const s = printable(bytes.subarray(off, off + len), max);
+    this.keys[slot] = bytes.slice(off, off + len);
+    this.strings[slot] = s;
+    this.maxes[slot] = max;
+    return s;
+  }
+}
+
 /** UTF-8 decode (invalid sequences become U+FFFD), control characters removed, bounded. */
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 export function utf8Text(bytes: Uint8Array, max = 256): string {

@@ -10,6 +10,7 @@ import {
   countGooseElements,
   decodeGooseFrame,
   walkGooseData,
+  GooseDataMemo,
   type GooseFrame,
   type GoosePdu,
 } from './decode.ts';
@@ -294,4 +295,17 @@ test('property: the decoder is total on random bytes and on corrupted real frame
     ),
     { numRuns: 3000 },
   );
+});
+
+test('a GooseDataMemo gives the same decode as none, for repeated, changed and broken allData', () => {
+  const memo = new GooseDataMemo();
+  const frames = [
+    goose('83 01 01 84 02 06 40'),
+    goose('83 01 01 84 02 06 40'),
+    goose('83 01 00 84 02 06 80'),
+    goose('83 01 00 84 02 06 80', { entries: 3 }),
+    goose('83 05 01'), // broken: length past the end of allData
+    goose('83 01 00 84 02 06 80'),
+  ];
+  for (const f of frames) assert.deepEqual(decodeGooseFrame(f, memo), decodeGooseFrame(f));
 });

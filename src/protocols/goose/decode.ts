@@ -4,7 +4,7 @@
 
 import { malformed, ok, type Decoded } from '../../core/decoded.ts';
 import { Reader, ShortRead } from '../../core/reader.ts';
-import { printable } from '../../core/text.ts';
+import { TextMemo } from '../../core/text.ts';
 import {
   DATA_TAG,
   DATA_TYPES,
@@ -87,6 +87,29 @@ class BerError extends Error {
 /** One reader for all frames: decoding is synchronous and never re-entrant. */
 const READER = new Reader(new Uint8Array(0));
 
+/** gocbRef, datSet and goID repeat in every frame of a publisher: decoded once, then looked up. */
+const TEXTS = new TextMemo(256, MAX_TEXT);
+
+/**
+ * The last allData a publisher sent and what its walk found. A publisher repeats the same allData
+ * in every retransmission until its state changes, so the walk runs once per state; the analyzer
+ * keeps one memo per communication (tests decode without one).
+ */
+export class GooseDataMemo {
+  data: Uint8Array | null = null;
+  counts: DataCounts = newCounts();
+  values: readonly number[] = [];
+  entries = 0;
+
+  /** True when `b[start, end)` equals the remembered allData. */
+  matches(b: Uint8Array, start: number, end: number): boolean {
+    const d = this.data;
+    if (d === null || d.length !== end - start) return false;
+    for (let i = 0; i < d.length; i++) if (d[i] !== b[start + i]) return false;
+    return true;
+  }
+}
+
 const found: string[] = [];
 function weird(code: string): void {
   if (!found.includes(code)) found.push(code);
@@ -99,7 +122,7 @@ function weird(code: string): void {
  * (`goose.too_deep`); mandatory fields must be present (`goose.missing_field`). Out-of-range
  * values that still decode are anomalies. Bytes after the header length (padding) are ignored.
  */
-export function decodeGooseFrame(bytes: Uint8Array): Decoded<GooseFrame> {
+export function decodeGooseFrame(bytes: Uint8Array, memo?: GooseDataMemo): Decoded<GooseFrame> {
   if (bytes.length < HEADER_LENGTH + 2) return malformed('goose.truncated', 0);
   const length = (bytes[2]! << 8) | bytes[3]!;
   if (length < HEADER_LENGTH + 2 || length > bytes.length) return malformed('goose.bad_length', 2);
@@ -127,7 +150,7 @@ export function decodeGooseFrame(bytes: Uint8Array): Decoded<GooseFrame> {
     if (tag !== TAG_GOOSE_PDU) return malformed('goose.unknown_pdu', HEADER_LENGTH);
     if (appid > MAX_GOOSE_APPID) weird('goose.appid_out_of_range');
     if (end < length) weird('goose.trailing_bytes');
-    const pdu = decodePdu(r, end);
+    const pdu = decodePdu(r, end, memo);
     return done({ kind: 'goose', header, pdu }, length);
   } catch (e) {
     if (e instanceof ShortRead) return malformed('goose.truncated', e.offset);
@@ -165,6 +188,11 @@ function berTag(r: Reader): number {
 // What the allData walk found for the PDU being decoded (module-level: decoding is synchronous).
 let walkCounts: Record<GooseDataType, number> = newCounts();
 let walkValues: number[] = [];
+const EMPTY_COUNTS: DataCounts = newCounts();
+const NO_VALUES: readonly number[] = [];
+// Why the last walk failed: a malformed code and its offset in the walked bytes.
+let walkError = '';
+let walkErrorAt = 0;
 
 function newCounts(): Record<GooseDataType, number> {
   const c = {} as Record<GooseDataType, number>;
@@ -172,7 +200,7 @@ function newCounts(): Record<GooseDataType, number> {
   return c;
 }
 
-function decodePdu(r: Reader, end: number): GoosePdu {
+function decodePdu(r: Reader, end: number, memo: GooseDataMemo | undefined): GoosePdu {
   let gocbRef: string | undefined;
   let timeAllowedToLive = -1;
   let datSet: string | undefined;
@@ -186,6 +214,8 @@ function decodePdu(r: Reader, end: number): GoosePdu {
   let numDatSetEntries = -1;
   let allData: Uint8Array | undefined;
   let entries = 0;
+  let counts: DataCounts = EMPTY_COUNTS;
+  let values: readonly number[] = NO_VALUES;
   let lastTag = -1;
   while (r.pos < end) {
     const tag = berTag(r);
@@ -233,11 +263,24 @@ function decodePdu(r: Reader, end: number): GoosePdu {
         break;
       case FIELD.allData: {
         allData = r.take(len);
+        if (memo?.matches(r.bytes, at, at + len) === true) {
+          entries = memo.entries;
+          counts = memo.counts;
+          values = memo.values;
+          break;
+        }
         walkCounts = newCounts();
         walkValues = [];
-        const w = walk(allData, 0, allData.length, 0, collect);
-        if (w.error !== '') throw new BerError(w.error, at + w.offset);
-        entries = w.entries;
+        entries = walk(r.bytes, at, at + len, 0, collect);
+        if (entries < 0) throw new BerError(walkError, walkErrorAt);
+        counts = walkCounts;
+        values = walkValues;
+        if (memo !== undefined) {
+          memo.data = allData.slice();
+          memo.entries = entries;
+          memo.counts = counts;
+          memo.values = values;
+        }
         break;
       }
       default:
@@ -272,15 +315,18 @@ function decodePdu(r: Reader, end: number): GoosePdu {
     ndsCom,
     numDatSetEntries,
     entries,
-    counts: walkCounts,
-    values: walkValues,
+    counts,
+    values,
     allData,
   };
   return goID === undefined ? base : { ...base, goID };
 }
 
 function text(r: Reader, len: number): string {
-  return printable(r.take(len), MAX_TEXT);
+  r.need(len);
+  const s = TEXTS.printable(r.bytes, r.pos, len, MAX_TEXT);
+  r.pos += len;
+  return s;
 }
 
 function booleanField(r: Reader, len: number): boolean {
@@ -319,6 +365,16 @@ function utcTime(r: Reader): UtcTime {
 /** A visitor of allData elements, in document order (pre-order); `content` is a view. */
 export type DataVisitor = (type: GooseDataType, tag: number, content: Uint8Array, depth: number) => void;
 
+/** The walk's own visitor: the element's content is `b[start, end)`, no view made. */
+type ElementVisitor = (
+  type: GooseDataType,
+  tag: number,
+  b: Uint8Array,
+  start: number,
+  end: number,
+  depth: number,
+) => void;
+
 interface WalkResult {
   /** '' or a malformed code. */
   readonly error: string;
@@ -328,45 +384,58 @@ interface WalkResult {
 }
 
 /**
- * Walks the Data elements of `data[start, end)` (an allData, structure or array content), calling
- * `visit` for each element, nested ones included. Lengths are checked against the enclosing
- * element; nesting deeper than MAX_DATA_DEPTH is `goose.too_deep`.
+ * Walks the Data elements of `data` (an allData, structure or array content), calling `visit` for
+ * each element, nested ones included. Lengths are checked against the enclosing element; nesting
+ * deeper than MAX_DATA_DEPTH is `goose.too_deep`.
  */
 export function walkGooseData(data: Uint8Array, visit: DataVisitor): WalkResult {
-  return walk(data, 0, data.length, 0, visit);
+  const entries = walk(data, 0, data.length, 0, (type, tag, b, start, end, depth) =>
+    visit(type, tag, b.subarray(start, end), depth),
+  );
+  return entries < 0
+    ? { error: walkError, offset: walkErrorAt, entries: 0 }
+    : { error: '', offset: data.length, entries };
 }
 
-function walk(b: Uint8Array, start: number, end: number, depth: number, visit: DataVisitor): WalkResult {
-  if (depth >= MAX_DATA_DEPTH) return { error: 'goose.too_deep', offset: start, entries: 0 };
+function fail(code: string, offset: number): number {
+  walkError = code;
+  walkErrorAt = offset;
+  return -1;
+}
+
+/**
+ * The elements of `b[start, end)` with offsets into `b`; returns how many are directly inside, or
+ * -1 with `walkError` / `walkErrorAt` (an offset into `b`) set.
+ */
+function walk(b: Uint8Array, start: number, end: number, depth: number, visit: ElementVisitor): number {
+  if (depth >= MAX_DATA_DEPTH) return fail('goose.too_deep', start);
   let p = start;
   let entries = 0;
   while (p < end) {
     const tag = b[p]!;
-    if ((tag & 0x1f) === 0x1f) return { error: 'goose.unsupported_tag', offset: p, entries };
-    if (p + 1 >= end) return { error: 'goose.truncated', offset: p, entries };
+    if ((tag & 0x1f) === 0x1f) return fail('goose.unsupported_tag', p);
+    if (p + 1 >= end) return fail('goose.truncated', p);
     let len = b[p + 1]!;
     let q = p + 2;
     if (len >= 0x80) {
       const octets = len & 0x7f;
-      if (octets === 0 || octets > 4) return { error: 'goose.bad_ber_length', offset: p + 1, entries };
-      if (q + octets > end) return { error: 'goose.truncated', offset: q, entries };
+      if (octets === 0 || octets > 4) return fail('goose.bad_ber_length', p + 1);
+      if (q + octets > end) return fail('goose.truncated', q);
       len = 0;
       for (let i = 0; i < octets; i++) len = len * 256 + b[q + i]!;
       q += octets;
     }
-    if (len > end - q) return { error: 'goose.truncated', offset: q, entries };
+    if (len > end - q) return fail('goose.truncated', q);
     const number = tag & 0x1f;
     const type: GooseDataType = (tag & 0xc0) === 0x80 ? (DATA_TYPES[number] ?? 'unknown') : 'unknown';
-    const constructed = (tag & 0x20) !== 0;
-    visit(type, number, b.subarray(q, q + len), depth);
-    if (constructed && (number === DATA_TAG.array || number === DATA_TAG.structure)) {
-      const inner = walk(b, q, q + len, depth + 1, visit);
-      if (inner.error !== '') return inner;
+    visit(type, number, b, q, q + len, depth);
+    if ((tag & 0x20) !== 0 && (number === DATA_TAG.array || number === DATA_TAG.structure)) {
+      if (walk(b, q, q + len, depth + 1, visit) < 0) return -1;
     }
     entries++;
     p = q + len;
   }
-  return { error: '', offset: end, entries };
+  return entries;
 }
 
 /**
@@ -395,14 +464,15 @@ export function countGooseElements(content: Uint8Array): number {
 }
 
 /** The decoder's visitor: counts per type and the first simple values. */
-function collect(type: GooseDataType, _tag: number, c: Uint8Array): void {
+function collect(type: GooseDataType, _tag: number, b: Uint8Array, start: number, end: number): void {
   walkCounts[type]++;
   if (walkValues.length >= MAX_VALUES) return;
-  if (type === 'boolean') walkValues.push(c.length > 0 && c[0] !== 0 ? 1 : 0);
+  const len = end - start;
+  if (type === 'boolean') walkValues.push(len > 0 && b[start] !== 0 ? 1 : 0);
   else if (type === 'integer' || type === 'unsigned') {
-    if (c.length > 0 && c.length <= 6) walkValues.push(berInteger(c, 0, c.length));
+    if (len > 0 && len <= 6) walkValues.push(berInteger(b, start, len));
   } else if (type === 'bit_string') {
     // First octet: unused bits in the last octet; at most 8 significant bits kept (Dbpos, Tcmd).
-    if (c.length === 2 && c[0]! <= 7) walkValues.push(c[1]! >> c[0]!);
+    if (len === 2 && b[start]! <= 7) walkValues.push(b[start + 1]! >> b[start]!);
   }
 }

@@ -17,9 +17,9 @@ import {
   MAX_TRACKED_GOCBS,
   OPERATIONS,
 } from './constants.ts';
-import { decodeGooseFrame, type GooseFrame, type GooseHeader, type GoosePdu } from './decode.ts';
+import { decodeGooseFrame, GooseDataMemo, type GooseFrame, type GooseHeader, type GoosePdu } from './decode.ts';
 
-export { decodeGooseFrame, walkGooseData, countGooseElements, berInteger } from './decode.ts';
+export { decodeGooseFrame, walkGooseData, countGooseElements, berInteger, GooseDataMemo } from './decode.ts';
 export type { DataCounts, GooseFrame, GooseHeader, GoosePdu, UtcTime } from './decode.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -59,6 +59,8 @@ export class GooseAnalyzer implements StreamAnalyzer {
   private testReported = false;
   private simulationReported = false;
   private readonly gocbs = new Map<string, GocbState>();
+  /** The publisher's last allData and its walk: retransmissions repeat it. */
+  private readonly memo = new GooseDataMemo();
   /** The last frame decoded: for traces and the differential test. */
   last: GooseFrame | null = null;
 
@@ -68,7 +70,7 @@ export class GooseAnalyzer implements StreamAnalyzer {
 
   data(_dir: Direction, bytes: Uint8Array, tsMicros: number): void {
     if (this.detached) return;
-    const d = decodeGooseFrame(bytes);
+    const d = decodeGooseFrame(bytes, this.memo);
     if (d.kind !== 'ok') {
       const code = d.kind === 'malformed' ? d.code : 'goose.truncated';
       if (this.confirmed) this.ctx.anomaly(code);
