@@ -1,5 +1,7 @@
 // Plain-text tables for the terminal: aligned columns, long cells cut with an ellipsis.
 
+import { grouped } from '../core/text.ts';
+
 export interface Column {
   readonly header: string;
   readonly align?: 'left' | 'right';
@@ -22,7 +24,7 @@ export function renderTable(columns: readonly Column[], rows: readonly (readonly
 }
 
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
+  return grouped(n);
 }
 
 export function formatBytes(n: number): string {

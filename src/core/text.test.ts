@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatIpv6, formatMac, formatTime, macFromBytes, printable, TextMemo } from './text.ts';
+import { formatIpv6, formatMac, formatTime, grouped, macFromBytes, printable, TextMemo } from './text.ts';
 
 test('formatMac round-trips six bytes', () => {
   const b = Uint8Array.from([0x00, 0x80, 0xf4, 0x0a, 0xbb, 0xff]);
@@ -87,4 +87,11 @@ test('TextMemo: a cached string is not returned for other bytes of the same hash
   a[a.length - 1] = 0x39;
   assert.equal(memo.printable(a, 0, a.length), 'LD0/LLN0$GO$gcb09');
   assert.throws(() => new TextMemo(3), /power of two/);
+});
+
+test('grouped writes integers as toLocaleString("en-US") does', async () => {
+  const { default: fc } = await import('fast-check');
+  for (const n of [0, 7, 999, 1000, -1000, 1234567, Number.MAX_SAFE_INTEGER, 1.5, NaN])
+    assert.equal(grouped(n), n.toLocaleString('en-US'));
+  fc.assert(fc.property(fc.maxSafeInteger(), (n) => grouped(n) === n.toLocaleString('en-US')));
 });

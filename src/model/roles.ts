@@ -3,6 +3,7 @@
 // CPUs is an engineering workstation; a host that polls controllers is an HMI or SCADA server.
 // Routers and LLDP bridges are decided earlier (build.ts) and win over these.
 
+import { grouped } from '../core/text.ts';
 import type { Asset, AssetRole, Communication } from './types.ts';
 
 /** Server roles by confirmed protocol. */
@@ -51,7 +52,7 @@ function tally(map: Map<string, Tally>, id: string): Tally {
 }
 
 function fmt(n: number): string {
-  return n.toLocaleString('en-US');
+  return grouped(n);
 }
 
 /** Suggests a role (with evidence) for every asset whose role is still `unknown`; changes `assets` in place. */
