@@ -307,5 +307,12 @@ test('a GooseDataMemo gives the same decode as none, for repeated, changed and b
     goose('83 05 01'), // broken: length past the end of allData
     goose('83 01 00 84 02 06 80'),
   ];
+  // Another gocbRef and datSet of the same length ('ld/g' → 'ld/h', 'ld/d' → 'ld/e'), then back.
+  const renamed = goose('83 01 00 84 02 06 80');
+  renamed[renamed.indexOf(0x67)] = 0x68;
+  renamed[renamed.lastIndexOf(0x64)] = 0x65;
+  frames.push(renamed, goose('83 01 00 84 02 06 80'), renamed);
   for (const f of frames) assert.deepEqual(decodeGooseFrame(f, memo), decodeGooseFrame(f));
+  assert.equal(pduOf(decodeGooseFrame(renamed, memo)).gocbRef, 'ld/h');
+  assert.equal(pduOf(decodeGooseFrame(renamed, memo)).datSet, 'ld/e');
 });

@@ -91,11 +91,14 @@ const READER = new Reader(new Uint8Array(0));
 const TEXTS = new TextMemo(256, MAX_TEXT);
 
 /**
- * The last allData a publisher sent and what its walk found. A publisher repeats the same allData
+ * The last names and allData a publisher sent, and what the allData walk found. A publisher repeats the same allData
  * in every retransmission until its state changes, so the walk runs once per state; the analyzer
  * keeps one memo per communication (tests decode without one).
  */
 export class GooseDataMemo {
+  /** The last gocbRef, datSet and goID bytes and their text. */
+  readonly textBytes: Uint8Array[] = [];
+  readonly texts: string[] = [];
   data: Uint8Array | null = null;
   counts: DataCounts = newCounts();
   values: readonly number[] = [];
@@ -226,16 +229,16 @@ function decodePdu(r: Reader, end: number, memo: GooseDataMemo | undefined): Goo
     lastTag = tag;
     switch (tag) {
       case FIELD.gocbRef:
-        gocbRef = text(r, len);
+        gocbRef = text(r, len, memo, 0);
         break;
       case FIELD.timeAllowedToLive:
         timeAllowedToLive = unsignedField(r, len);
         break;
       case FIELD.datSet:
-        datSet = text(r, len);
+        datSet = text(r, len, memo, 1);
         break;
       case FIELD.goID:
-        goID = text(r, len);
+        goID = text(r, len, memo, 2);
         break;
       case FIELD.t:
         if (len !== 8) {
@@ -303,7 +306,7 @@ function decodePdu(r: Reader, end: number, memo: GooseDataMemo | undefined): Goo
     throw new BerError('goose.missing_field', r.pos);
   }
   if (numDatSetEntries !== entries) weird('goose.entry_count_mismatch');
-  const base = {
+  const pdu: { -readonly [K in keyof GoosePdu]: GoosePdu[K] } = {
     gocbRef,
     timeAllowedToLive,
     datSet,
@@ -319,13 +322,26 @@ function decodePdu(r: Reader, end: number, memo: GooseDataMemo | undefined): Goo
     values,
     allData,
   };
-  return goID === undefined ? base : { ...base, goID };
+  if (goID !== undefined) pdu.goID = goID;
+  return pdu;
 }
 
-function text(r: Reader, len: number): string {
+/** A name field: the publisher's last one when the bytes are the same, else through the memo. */
+function text(r: Reader, len: number, memo: GooseDataMemo | undefined, field: number): string {
   r.need(len);
-  const s = TEXTS.printable(r.bytes, r.pos, len, MAX_TEXT);
+  const b = r.bytes;
+  const at = r.pos;
   r.pos += len;
+  if (memo === undefined) return TEXTS.printable(b, at, len, MAX_TEXT);
+  const last = memo.textBytes[field];
+  if (last !== undefined && last.length === len) {
+    let i = 0;
+    while (i < len && last[i] === b[at + i]) i++;
+    if (i === len) return memo.texts[field]!;
+  }
+  const s = TEXTS.printable(b, at, len, MAX_TEXT);
+  memo.textBytes[field] = b.slice(at, at + len);
+  memo.texts[field] = s;
   return s;
 }
 
