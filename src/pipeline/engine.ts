@@ -590,17 +590,17 @@ export class Engine {
   }
 
   private l2Frame(buf: Uint8Array, p: PacketView, ts: number, wireLen: number): void {
-    const payload = buf.subarray(p.l3Offset, p.l3End);
+    const at = p.l3Offset;
     // IEEE 802.3 frames carry an 802.2 LLC header instead of an ethertype: key them by their SAP
     // (LLC_SAP_BASE + DSAP when DSAP = SSAP), so BACnet/Ethernet, STP and friends are told apart.
     let et = p.etherType;
-    if (et === 0 && payload.length >= 3 && payload[0] === payload[1]) et = LLC_SAP_BASE + payload[0]!;
+    if (et === 0 && p.l3End - at >= 3 && buf[at] === buf[at + 1]) et = LLC_SAP_BASE + buf[at]!;
     const name = etherTypeName(et);
     this.collector.countProtocol(name, 1, wireLen);
     const src = macAt(buf, p.srcMacOffset);
     if (src >= 0 && !isGroupMac(src)) this.l2Seen(src, p.vlan, ts, wireLen, true);
     if (et === ETH_ARP) {
-      const r = decodeArp(payload);
+      const r = decodeArp(buf.subarray(at, p.l3End));
       if (r.kind !== 'ok') {
         this.collector.anomaly(r.kind === 'malformed' ? r.code : 'arp.truncated');
         return;
@@ -613,7 +613,7 @@ export class Engine {
       return;
     }
     if (et === ETH_LLDP) {
-      const r = decodeLldp(payload);
+      const r = decodeLldp(buf.subarray(at, p.l3End));
       if (r.kind !== 'ok') {
         this.collector.anomaly(r.kind === 'malformed' ? r.code : 'lldp.truncated');
         return;
@@ -665,7 +665,10 @@ export class Engine {
         ctx.analyzer = def.createAnalyzer(ctx);
         this.l2Analyzers.set(comm, ctx);
       }
-      ctx.analyzer?.data(0, payload, ts);
+      const a = ctx.analyzer;
+      if (a === null) return;
+      if (a.dataAt !== undefined) a.dataAt(0, buf, at, p.l3End - at, ts);
+      else a.data(0, buf.subarray(at, p.l3End), ts);
     }
   }
 

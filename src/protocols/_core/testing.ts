@@ -41,7 +41,8 @@ export class Ctx implements AnalyzerContext {
     this.pdu = withPdu ? (dir, code) => this.events.push({ t: 'pdu', dir, code }) : undefined;
   }
   operation(op: OperationEvent): void {
-    this.events.push({ t: 'op', op: { ...op } });
+    // Analyzers may reuse the event and its values array (the context keeps none of it): copy both.
+    this.events.push({ t: 'op', op: op.values === undefined ? { ...op } : { ...op, values: [...op.values] } });
   }
   fact(fact: AssetFact): void {
     this.events.push({ t: 'fact', fact });

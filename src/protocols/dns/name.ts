@@ -61,11 +61,12 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export function labelText(label: Uint8Array): string {
   let plain = true;
   let high = false;
-  for (const c of label) {
+  for (let i = 0; i < label.length; i++) {
+    const c = label[i]!;
     if (c < 0x20 || c === 0x7f || c === 0x2e || c === 0x5c) plain = false;
     else if (c >= 0x80) high = true;
   }
-  if (plain && !high) return String.fromCharCode(...label);
+  if (plain && !high) return String.fromCharCode.apply(null, label as unknown as number[]);
   if (high) {
     let s: string | undefined;
     try {

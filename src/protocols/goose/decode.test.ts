@@ -10,7 +10,7 @@ import {
   countGooseElements,
   decodeGooseFrame,
   walkGooseData,
-  GooseDataMemo,
+  GooseDecoder,
   type GooseFrame,
   type GoosePdu,
 } from './decode.ts';
@@ -297,8 +297,8 @@ test('property: the decoder is total on random bytes and on corrupted real frame
   );
 });
 
-test('a GooseDataMemo gives the same decode as none, for repeated, changed and broken allData', () => {
-  const memo = new GooseDataMemo();
+test('a reused GooseDecoder decodes as a fresh one, for repeated, changed and broken frames', () => {
+  const dec = new GooseDecoder();
   const frames = [
     goose('83 01 01 84 02 06 40'),
     goose('83 01 01 84 02 06 40'),
@@ -306,13 +306,62 @@ test('a GooseDataMemo gives the same decode as none, for repeated, changed and b
     goose('83 01 00 84 02 06 80', { entries: 3 }),
     goose('83 05 01'), // broken: length past the end of allData
     goose('83 01 00 84 02 06 80'),
+    goose('a2 06 83 01 01 83 01 00', { entries: 1 }),
   ];
   // Another gocbRef and datSet of the same length ('ld/g' → 'ld/h', 'ld/d' → 'ld/e'), then back.
   const renamed = goose('83 01 00 84 02 06 80');
   renamed[renamed.indexOf(0x67)] = 0x68;
   renamed[renamed.lastIndexOf(0x64)] = 0x65;
   frames.push(renamed, goose('83 01 00 84 02 06 80'), renamed);
-  for (const f of frames) assert.deepEqual(decodeGooseFrame(f, memo), decodeGooseFrame(f));
-  assert.equal(pduOf(decodeGooseFrame(renamed, memo)).gocbRef, 'ld/h');
-  assert.equal(pduOf(decodeGooseFrame(renamed, memo)).datSet, 'ld/e');
+  for (const f of frames) assert.deepEqual(decodeGooseFrame(f, dec), decodeGooseFrame(f));
+  assert.equal(pduOf(decodeGooseFrame(renamed, dec)).gocbRef, 'ld/h');
+  assert.equal(pduOf(decodeGooseFrame(renamed, dec)).datSet, 'ld/e');
+});
+
+test('a reused GooseDecoder agrees with a fresh one on any sequence of (mutated) frames at any offset', () => {
+  const base = [goose('83 01 01 84 02 06 40'), goose('a2 06 83 01 01 85 01 07', { entries: 1 }), F650];
+  const frame = fc
+    .tuple(
+      fc.constantFrom(...base),
+      fc.array(fc.tuple(fc.nat(300), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }),
+    )
+    .map(([f, edits]) => {
+      const b = f.slice();
+      for (const [at, v] of edits) b[at % b.length] = v;
+      return b;
+    });
+  fc.assert(
+    fc.property(fc.array(frame, { minLength: 1, maxLength: 12 }), fc.nat(7), (seq, pad) => {
+      const dec = new GooseDecoder();
+      for (const f of seq) {
+        assert.deepEqual(decodeGooseFrame(f, dec), decodeGooseFrame(f));
+        // The same frame inside a larger buffer: the same fields, offsets from the frame's start.
+        const buf = new Uint8Array(f.length + 2 * pad).fill(0xab);
+        buf.set(f, pad);
+        const want = decodeGooseFrame(f);
+        const code = dec.decode(buf, pad, f.length);
+        if (want.kind === 'ok') {
+          assert.equal(code, '');
+          if (want.value.kind === 'goose') {
+            const p = want.value.pdu;
+            assert.deepEqual(
+              [
+                dec.gocbRef,
+                dec.datSet,
+                dec.stNum,
+                dec.sqNum,
+                dec.entries,
+                dec.values,
+                dec.allDataEnd - dec.allDataStart,
+              ],
+              [p.gocbRef, p.datSet, p.stNum, p.sqNum, p.entries, p.values, p.allData.length],
+            );
+          }
+        } else if (want.kind === 'malformed') {
+          assert.deepEqual([code, dec.errorOffset], [want.code, want.offset]);
+        }
+      }
+    }),
+    { numRuns: 400 },
+  );
 });

@@ -90,80 +90,306 @@ const READER = new Reader(new Uint8Array(0));
 /** gocbRef, datSet and goID repeat in every frame of a publisher: decoded once, then looked up. */
 const TEXTS = new TextMemo(256, MAX_TEXT);
 
+/** Index of a Data type in DATA_TYPES (0 = unknown) for a tag byte. */
+function typeIndex(tag: number): number {
+  const number = tag & 0x1f;
+  return (tag & 0xc0) === 0x80 && number < DATA_TYPES.length ? number : 0;
+}
+
 /**
- * The last names and allData a publisher sent, and what the allData walk found. A publisher repeats the same allData
- * in every retransmission until its state changes, so the walk runs once per state; the analyzer
- * keeps one memo per communication (tests decode without one).
+ * A GOOSE decoder that writes each frame into its own fields instead of new records: the layer-2
+ * analyzer keeps one per communication and reads the fields after each `decode`, so the packet
+ * path allocates nothing per frame. It also remembers what the publisher repeats: the names
+ * (compared with the last frame's bytes before any decoding) and the allData with what its walk
+ * found (a publisher resends the same allData until its state changes, so the walk runs once per
+ * state). Fields are valid until the next `decode`. `decodeGooseFrame` is the same decoding as
+ * immutable records.
  */
-export class GooseDataMemo {
-  /** The last gocbRef, datSet and goID bytes and their text. */
-  readonly textBytes: Uint8Array[] = [];
-  readonly texts: string[] = [];
-  data: Uint8Array | null = null;
-  counts: DataCounts = newCounts();
-  values: readonly number[] = [];
+export class GooseDecoder {
+  /** 'goose' or 'gse_management' (valid after a successful decode). */
+  kind: 'goose' | 'gse_management' = 'goose';
+  appid = 0;
+  length = 0;
+  reserved1 = 0;
+  reserved2 = 0;
+  gocbRef = '';
+  timeAllowedToLive = 0;
+  datSet = '';
+  /** '' when absent (`hasGoID` false). */
+  goID = '';
+  hasGoID = false;
+  tSeconds = 0;
+  tFraction = 0;
+  tQuality = 0;
+  stNum = 0;
+  sqNum = 0;
+  simulation = false;
+  confRev = 0;
+  ndsCom = false;
+  numDatSetEntries = 0;
   entries = 0;
+  /** Elements of each Data type (indexed as DATA_TYPES), nested ones included. */
+  readonly counts = new Int32Array(DATA_TYPES.length);
+  /** The first simple values of allData (see GoosePdu.values); reused by the next frame. */
+  readonly values: number[] = [];
+  /** allData's contents: `bytes[allDataStart, allDataEnd)` of the decoded buffer. */
+  allDataStart = 0;
+  allDataEnd = 0;
+  /** Anomalies of the last frame (out-of-range values that still decode); reused. */
+  readonly anomalies: string[] = [];
+  /** After a failed decode: where, from the start of the frame. */
+  errorOffset = 0;
 
-  /** True when `b[start, end)` equals the remembered allData. */
-  matches(b: Uint8Array, start: number, end: number): boolean {
+  // What the publisher repeats: the last names' bytes and text, the last allData's bytes.
+  private readonly textBytes: (Uint8Array | null)[] = [null, null, null];
+  private readonly texts: string[] = ['', '', ''];
+  private data: Uint8Array | null = null;
+  private dataEntries = 0;
+  private readonly dataCounts = new Int32Array(DATA_TYPES.length);
+  private readonly dataValues: number[] = [];
+
+  /**
+   * Decodes the GOOSE (or GSE management) frame payload `bytes[off, off + len)` (after the
+   * ethertype, VLAN tags removed). Returns '' when it decodes, else the malformed code with
+   * `errorOffset` set. The header length must cover the 8 header bytes and fit in the frame
+   * (`goose.bad_length`); BER tags and lengths are checked against the bytes left (`goose.truncated`,
+   * `goose.bad_ber_length`); allData nesting is bounded (`goose.too_deep`); mandatory fields must be
+   * present (`goose.missing_field`). Bytes after the header length (padding) are ignored.
+   */
+  decode(bytes: Uint8Array, off: number, len: number): string {
+    this.anomalies.length = 0;
+    if (len < HEADER_LENGTH + 2) return this.fail('goose.truncated', 0);
+    const length = (bytes[off + 2]! << 8) | bytes[off + 3]!;
+    if (length < HEADER_LENGTH + 2 || length > len) return this.fail('goose.bad_length', 2);
+    const r = READER.reset(bytes, off, off + length);
+    try {
+      this.appid = r.u16();
+      r.skip(2);
+      this.reserved1 = r.u16();
+      this.reserved2 = r.u16();
+      this.length = length;
+      const tag = r.u8();
+      const pduLength = berLength(r);
+      const end = r.pos + pduLength;
+      if (tag === TAG_GSE_MANAGEMENT_PDU) {
+        this.kind = 'gse_management';
+        return '';
+      }
+      if (tag !== TAG_GOOSE_PDU) return this.fail('goose.unknown_pdu', HEADER_LENGTH);
+      if (this.appid > MAX_GOOSE_APPID) this.weird('goose.appid_out_of_range');
+      if (end < off + length) this.weird('goose.trailing_bytes');
+      this.kind = 'goose';
+      this.pdu(r, end);
+      return '';
+    } catch (e) {
+      if (e instanceof ShortRead) return this.fail('goose.truncated', e.offset - off);
+      if (e instanceof BerError) return this.fail(e.code, e.offset - off);
+      throw e;
+    }
+  }
+
+  private fail(code: string, offset: number): string {
+    this.errorOffset = offset;
+    return code;
+  }
+
+  private weird(code: string): void {
+    if (!this.anomalies.includes(code)) this.anomalies.push(code);
+  }
+
+  private pdu(r: Reader, end: number): void {
+    let seen = 0;
+    let lastTag = -1;
+    this.hasGoID = false;
+    this.goID = '';
+    this.simulation = false;
+    this.ndsCom = false;
+    while (r.pos < end) {
+      const tag = berTag(r);
+      const len = berLength(r);
+      const at = r.pos;
+      if (at + len > end) throw new ShortRead(at);
+      if (tag <= lastTag) this.weird('goose.field_order');
+      lastTag = tag;
+      switch (tag) {
+        case FIELD.gocbRef:
+          this.gocbRef = this.text(r, len, 0);
+          seen |= 1;
+          break;
+        case FIELD.timeAllowedToLive:
+          this.timeAllowedToLive = this.unsignedField(r, len);
+          seen |= 2;
+          break;
+        case FIELD.datSet:
+          this.datSet = this.text(r, len, 1);
+          seen |= 4;
+          break;
+        case FIELD.goID:
+          this.goID = this.text(r, len, 2);
+          this.hasGoID = true;
+          break;
+        case FIELD.t:
+          if (len !== 8) {
+            this.weird('goose.bad_utc_time');
+            r.skip(len);
+          } else {
+            this.tSeconds = r.u32();
+            this.tFraction = r.u24();
+            this.tQuality = r.u8();
+            seen |= 8;
+          }
+          break;
+        case FIELD.stNum:
+          this.stNum = this.unsignedField(r, len);
+          seen |= 16;
+          break;
+        case FIELD.sqNum:
+          this.sqNum = this.unsignedField(r, len);
+          seen |= 32;
+          break;
+        case FIELD.simulation:
+          this.simulation = this.booleanField(r, len);
+          break;
+        case FIELD.confRev:
+          this.confRev = this.unsignedField(r, len);
+          seen |= 64;
+          break;
+        case FIELD.ndsCom:
+          this.ndsCom = this.booleanField(r, len);
+          break;
+        case FIELD.numDatSetEntries:
+          this.numDatSetEntries = this.unsignedField(r, len);
+          seen |= 128;
+          break;
+        case FIELD.allData:
+          r.skip(len);
+          this.allData(r.bytes, at, at + len);
+          seen |= 256;
+          break;
+        default:
+          // security [12] and anything newer: skipped.
+          if (tag !== 0x8c && tag !== 0xac) this.weird('goose.unknown_field');
+          r.skip(len);
+      }
+    }
+    if (seen !== 511) throw new BerError('goose.missing_field', r.pos);
+    if (this.numDatSetEntries !== this.entries) this.weird('goose.entry_count_mismatch');
+  }
+
+  /** The allData at `b[start, end)`: walked unless it is the publisher's last one again. */
+  private allData(b: Uint8Array, start: number, end: number): void {
+    this.allDataStart = start;
+    this.allDataEnd = end;
     const d = this.data;
-    if (d === null || d.length !== end - start) return false;
-    for (let i = 0; i < d.length; i++) if (d[i] !== b[start + i]) return false;
-    return true;
+    const n = end - start;
+    if (d !== null && d.length === n) {
+      let i = 0;
+      while (i < n && d[i] === b[start + i]) i++;
+      if (i === n) {
+        this.entries = this.dataEntries;
+        this.counts.set(this.dataCounts);
+        copyValues(this.dataValues, this.values);
+        return;
+      }
+    }
+    this.counts.fill(0);
+    this.values.length = 0;
+    collectCounts = this.counts;
+    collectValues = this.values;
+    const entries = walk(b, start, end, 0, collect);
+    if (entries < 0) {
+      this.data = null;
+      throw new BerError(walkError, walkErrorAt);
+    }
+    this.entries = entries;
+    // Remember it (the copy reuses the last one's storage when the length is the same).
+    const copy = d !== null && d.length === n ? d : new Uint8Array(n);
+    for (let i = 0; i < n; i++) copy[i] = b[start + i]!;
+    this.data = copy;
+    this.dataEntries = entries;
+    this.dataCounts.set(this.counts);
+    copyValues(this.values, this.dataValues);
+  }
+
+  /** A name field: the publisher's last one when the bytes are the same, else through the memo. */
+  private text(r: Reader, len: number, field: number): string {
+    r.need(len);
+    const b = r.bytes;
+    const at = r.pos;
+    r.pos += len;
+    const last = this.textBytes[field];
+    if (last !== null && last !== undefined && last.length === len) {
+      let i = 0;
+      while (i < len && last[i] === b[at + i]) i++;
+      if (i === len) return this.texts[field]!;
+    }
+    const s = TEXTS.printable(b, at, len, MAX_TEXT);
+    this.textBytes[field] = b.slice(at, at + len);
+    this.texts[field] = s;
+    return s;
+  }
+
+  private booleanField(r: Reader, len: number): boolean {
+    if (len !== 1) this.weird('goose.bad_boolean');
+    const v = len > 0 ? r.bytes[r.pos] !== 0 : false;
+    r.skip(len);
+    return v;
+  }
+
+  /** An INTEGER field that must not be negative (counters, revisions, times); bad ones read as 0. */
+  private unsignedField(r: Reader, len: number): number {
+    r.need(len);
+    const v = berInteger(r.bytes, r.pos, len);
+    r.pos += len;
+    if (len === 0 || len > 5 || v < 0) {
+      this.weird('goose.bad_integer');
+      return v < 0 || len === 0 ? 0 : v;
+    }
+    return v;
   }
 }
 
-const found: string[] = [];
-function weird(code: string): void {
-  if (!found.includes(code)) found.push(code);
+function copyValues(from: readonly number[], to: number[]): void {
+  to.length = from.length;
+  for (let i = 0; i < from.length; i++) to[i] = from[i]!;
 }
 
 /**
- * Decodes one GOOSE (or GSE management) frame payload. The header length must cover the 8 header
- * bytes and fit in the frame (`goose.bad_length`); BER tags and lengths are checked against the
- * bytes left (`goose.truncated`, `goose.bad_ber_length`); allData nesting is bounded
- * (`goose.too_deep`); mandatory fields must be present (`goose.missing_field`). Out-of-range
- * values that still decode are anomalies. Bytes after the header length (padding) are ignored.
+ * Decodes one GOOSE frame payload into immutable records (see `GooseDecoder.decode`). By default
+ * with a fresh decoder; passing one that has decoded earlier frames must give the same result.
  */
-export function decodeGooseFrame(bytes: Uint8Array, memo?: GooseDataMemo): Decoded<GooseFrame> {
-  if (bytes.length < HEADER_LENGTH + 2) return malformed('goose.truncated', 0);
-  const length = (bytes[2]! << 8) | bytes[3]!;
-  if (length < HEADER_LENGTH + 2 || length > bytes.length) return malformed('goose.bad_length', 2);
-  found.length = 0;
-  const r = READER.reset(bytes, 0, length);
-  try {
-    const appid = r.u16();
-    r.skip(2);
-    const reserved1 = r.u16();
-    const reserved2 = r.u16();
-    const header: GooseHeader = {
-      appid,
-      length,
-      reserved1,
-      reserved2,
-      simulationBit: (reserved1 & SIMULATION_BIT) !== 0,
-    };
-    const tag = r.u8();
-    const pduLength = berLength(r);
-    const end = r.pos + pduLength;
-    if (tag === TAG_GSE_MANAGEMENT_PDU) {
-      r.pos = end;
-      return done({ kind: 'gse_management', header }, length);
-    }
-    if (tag !== TAG_GOOSE_PDU) return malformed('goose.unknown_pdu', HEADER_LENGTH);
-    if (appid > MAX_GOOSE_APPID) weird('goose.appid_out_of_range');
-    if (end < length) weird('goose.trailing_bytes');
-    const pdu = decodePdu(r, end, memo);
-    return done({ kind: 'goose', header, pdu }, length);
-  } catch (e) {
-    if (e instanceof ShortRead) return malformed('goose.truncated', e.offset);
-    if (e instanceof BerError) return malformed(e.code, e.offset);
-    throw e;
-  }
-}
-
-function done(frame: GooseFrame, consumed: number): Decoded<GooseFrame> {
-  return found.length === 0 ? ok(frame, consumed) : ok(frame, consumed, found.slice());
+export function decodeGooseFrame(bytes: Uint8Array, d = new GooseDecoder()): Decoded<GooseFrame> {
+  const code = d.decode(bytes, 0, bytes.length);
+  if (code !== '') return malformed(code, d.errorOffset);
+  const header: GooseHeader = {
+    appid: d.appid,
+    length: d.length,
+    reserved1: d.reserved1,
+    reserved2: d.reserved2,
+    simulationBit: (d.reserved1 & SIMULATION_BIT) !== 0,
+  };
+  const anomalies = d.anomalies.length === 0 ? undefined : d.anomalies.slice();
+  if (d.kind === 'gse_management') return ok({ kind: 'gse_management', header }, d.length, anomalies);
+  const counts = {} as Record<GooseDataType, number>;
+  for (let i = 0; i < DATA_TYPES.length; i++) counts[DATA_TYPES[i]!] = d.counts[i]!;
+  const pdu: { -readonly [K in keyof GoosePdu]: GoosePdu[K] } = {
+    gocbRef: d.gocbRef,
+    timeAllowedToLive: d.timeAllowedToLive,
+    datSet: d.datSet,
+    t: utcTime(d.tSeconds, d.tFraction, d.tQuality),
+    stNum: d.stNum,
+    sqNum: d.sqNum,
+    simulation: d.simulation,
+    confRev: d.confRev,
+    ndsCom: d.ndsCom,
+    numDatSetEntries: d.numDatSetEntries,
+    entries: d.entries,
+    counts,
+    values: d.values.slice(),
+    allData: bytes.subarray(d.allDataStart, d.allDataEnd),
+  };
+  if (d.hasGoID) pdu.goID = d.goID;
+  return ok({ kind: 'goose', header, pdu }, d.length, anomalies);
 }
 
 /** BER definite length (X.690 §8.1.3), checked against the bytes left. */
@@ -188,180 +414,12 @@ function berTag(r: Reader): number {
   return tag;
 }
 
-// What the allData walk found for the PDU being decoded (module-level: decoding is synchronous).
-let walkCounts: Record<GooseDataType, number> = newCounts();
-let walkValues: number[] = [];
-const EMPTY_COUNTS: DataCounts = newCounts();
-const NO_VALUES: readonly number[] = [];
-// Why the last walk failed: a malformed code and its offset in the walked bytes.
+// Where the allData walk being run puts its counts and values (decoding is synchronous), and why
+// the last walk failed: a malformed code and its offset in the walked bytes.
+let collectCounts = new Int32Array(DATA_TYPES.length);
+let collectValues: number[] = [];
 let walkError = '';
 let walkErrorAt = 0;
-
-function newCounts(): Record<GooseDataType, number> {
-  const c = {} as Record<GooseDataType, number>;
-  for (const t of DATA_TYPES) c[t] = 0;
-  return c;
-}
-
-function decodePdu(r: Reader, end: number, memo: GooseDataMemo | undefined): GoosePdu {
-  let gocbRef: string | undefined;
-  let timeAllowedToLive = -1;
-  let datSet: string | undefined;
-  let goID: string | undefined;
-  let t: UtcTime | undefined;
-  let stNum = -1;
-  let sqNum = -1;
-  let simulation = false;
-  let confRev = -1;
-  let ndsCom = false;
-  let numDatSetEntries = -1;
-  let allData: Uint8Array | undefined;
-  let entries = 0;
-  let counts: DataCounts = EMPTY_COUNTS;
-  let values: readonly number[] = NO_VALUES;
-  let lastTag = -1;
-  while (r.pos < end) {
-    const tag = berTag(r);
-    const len = berLength(r);
-    const at = r.pos;
-    if (at + len > end) throw new ShortRead(at);
-    if (tag <= lastTag) weird('goose.field_order');
-    lastTag = tag;
-    switch (tag) {
-      case FIELD.gocbRef:
-        gocbRef = text(r, len, memo, 0);
-        break;
-      case FIELD.timeAllowedToLive:
-        timeAllowedToLive = unsignedField(r, len);
-        break;
-      case FIELD.datSet:
-        datSet = text(r, len, memo, 1);
-        break;
-      case FIELD.goID:
-        goID = text(r, len, memo, 2);
-        break;
-      case FIELD.t:
-        if (len !== 8) {
-          weird('goose.bad_utc_time');
-          r.skip(len);
-        } else t = utcTime(r);
-        break;
-      case FIELD.stNum:
-        stNum = unsignedField(r, len);
-        break;
-      case FIELD.sqNum:
-        sqNum = unsignedField(r, len);
-        break;
-      case FIELD.simulation:
-        simulation = booleanField(r, len);
-        break;
-      case FIELD.confRev:
-        confRev = unsignedField(r, len);
-        break;
-      case FIELD.ndsCom:
-        ndsCom = booleanField(r, len);
-        break;
-      case FIELD.numDatSetEntries:
-        numDatSetEntries = unsignedField(r, len);
-        break;
-      case FIELD.allData: {
-        allData = r.take(len);
-        if (memo?.matches(r.bytes, at, at + len) === true) {
-          entries = memo.entries;
-          counts = memo.counts;
-          values = memo.values;
-          break;
-        }
-        walkCounts = newCounts();
-        walkValues = [];
-        entries = walk(r.bytes, at, at + len, 0, collect);
-        if (entries < 0) throw new BerError(walkError, walkErrorAt);
-        counts = walkCounts;
-        values = walkValues;
-        if (memo !== undefined) {
-          memo.data = allData.slice();
-          memo.entries = entries;
-          memo.counts = counts;
-          memo.values = values;
-        }
-        break;
-      }
-      default:
-        // security [12] and anything newer: skipped.
-        if (tag !== 0x8c && tag !== 0xac) weird('goose.unknown_field');
-        r.skip(len);
-    }
-  }
-  if (
-    gocbRef === undefined ||
-    datSet === undefined ||
-    t === undefined ||
-    timeAllowedToLive < 0 ||
-    stNum < 0 ||
-    sqNum < 0 ||
-    confRev < 0 ||
-    numDatSetEntries < 0 ||
-    allData === undefined
-  ) {
-    throw new BerError('goose.missing_field', r.pos);
-  }
-  if (numDatSetEntries !== entries) weird('goose.entry_count_mismatch');
-  const pdu: { -readonly [K in keyof GoosePdu]: GoosePdu[K] } = {
-    gocbRef,
-    timeAllowedToLive,
-    datSet,
-    t,
-    stNum,
-    sqNum,
-    simulation,
-    confRev,
-    ndsCom,
-    numDatSetEntries,
-    entries,
-    counts,
-    values,
-    allData,
-  };
-  if (goID !== undefined) pdu.goID = goID;
-  return pdu;
-}
-
-/** A name field: the publisher's last one when the bytes are the same, else through the memo. */
-function text(r: Reader, len: number, memo: GooseDataMemo | undefined, field: number): string {
-  r.need(len);
-  const b = r.bytes;
-  const at = r.pos;
-  r.pos += len;
-  if (memo === undefined) return TEXTS.printable(b, at, len, MAX_TEXT);
-  const last = memo.textBytes[field];
-  if (last !== undefined && last.length === len) {
-    let i = 0;
-    while (i < len && last[i] === b[at + i]) i++;
-    if (i === len) return memo.texts[field]!;
-  }
-  const s = TEXTS.printable(b, at, len, MAX_TEXT);
-  memo.textBytes[field] = b.slice(at, at + len);
-  memo.texts[field] = s;
-  return s;
-}
-
-function booleanField(r: Reader, len: number): boolean {
-  if (len !== 1) weird('goose.bad_boolean');
-  const v = len > 0 ? r.bytes[r.pos] !== 0 : false;
-  r.skip(len);
-  return v;
-}
-
-/** An INTEGER field that must not be negative (counters, revisions, times); bad ones read as 0. */
-function unsignedField(r: Reader, len: number): number {
-  const v = berInteger(r.bytes, r.pos, len);
-  r.skip(len);
-  if (len === 0 || len > 5 || v < 0) {
-    weird('goose.bad_integer');
-    return v < 0 || len === 0 ? 0 : v;
-  }
-  return v;
-}
 
 /** Two's-complement BER INTEGER (X.690 §8.3); exact up to 6 octets, approximate beyond. */
 export function berInteger(b: Uint8Array, off: number, len: number): number {
@@ -371,10 +429,8 @@ export function berInteger(b: Uint8Array, off: number, len: number): number {
   return v;
 }
 
-function utcTime(r: Reader): UtcTime {
-  const seconds = r.u32();
-  const fraction = r.u24();
-  const quality = r.u8();
+/** UtcTime from its parts: micros is seconds and fraction in microseconds (fraction truncated). */
+export function utcTime(seconds: number, fraction: number, quality: number): UtcTime {
   return { seconds, fraction, quality, micros: seconds * 1e6 + Math.floor((fraction * 1e6) / 0x1000000) };
 }
 
@@ -382,14 +438,7 @@ function utcTime(r: Reader): UtcTime {
 export type DataVisitor = (type: GooseDataType, tag: number, content: Uint8Array, depth: number) => void;
 
 /** The walk's own visitor: the element's content is `b[start, end)`, no view made. */
-type ElementVisitor = (
-  type: GooseDataType,
-  tag: number,
-  b: Uint8Array,
-  start: number,
-  end: number,
-  depth: number,
-) => void;
+type ElementVisitor = (type: number, tag: number, b: Uint8Array, start: number, end: number, depth: number) => void;
 
 interface WalkResult {
   /** '' or a malformed code. */
@@ -406,7 +455,7 @@ interface WalkResult {
  */
 export function walkGooseData(data: Uint8Array, visit: DataVisitor): WalkResult {
   const entries = walk(data, 0, data.length, 0, (type, tag, b, start, end, depth) =>
-    visit(type, tag, b.subarray(start, end), depth),
+    visit(DATA_TYPES[type]!, tag, b.subarray(start, end), depth),
   );
   return entries < 0
     ? { error: walkError, offset: walkErrorAt, entries: 0 }
@@ -443,8 +492,7 @@ function walk(b: Uint8Array, start: number, end: number, depth: number, visit: E
     }
     if (len > end - q) return fail('goose.truncated', q);
     const number = tag & 0x1f;
-    const type: GooseDataType = (tag & 0xc0) === 0x80 ? (DATA_TYPES[number] ?? 'unknown') : 'unknown';
-    visit(type, number, b, q, q + len, depth);
+    visit(typeIndex(tag), number, b, q, q + len, depth);
     if ((tag & 0x20) !== 0 && (number === DATA_TAG.array || number === DATA_TAG.structure)) {
       if (walk(b, q, q + len, depth + 1, visit) < 0) return -1;
     }
@@ -480,15 +528,16 @@ export function countGooseElements(content: Uint8Array): number {
 }
 
 /** The decoder's visitor: counts per type and the first simple values. */
-function collect(type: GooseDataType, _tag: number, b: Uint8Array, start: number, end: number): void {
-  walkCounts[type]++;
-  if (walkValues.length >= MAX_VALUES) return;
+function collect(type: number, _tag: number, b: Uint8Array, start: number, end: number): void {
+  collectCounts[type]!++;
+  const values = collectValues;
+  if (values.length >= MAX_VALUES) return;
   const len = end - start;
-  if (type === 'boolean') walkValues.push(len > 0 && b[start] !== 0 ? 1 : 0);
-  else if (type === 'integer' || type === 'unsigned') {
-    if (len > 0 && len <= 6) walkValues.push(berInteger(b, start, len));
-  } else if (type === 'bit_string') {
+  if (type === DATA_TAG.boolean) values.push(len > 0 && b[start] !== 0 ? 1 : 0);
+  else if (type === DATA_TAG.integer || type === DATA_TAG.unsigned) {
+    if (len > 0 && len <= 6) values.push(berInteger(b, start, len));
+  } else if (type === DATA_TAG.bitString) {
     // First octet: unused bits in the last octet; at most 8 significant bits kept (Dbpos, Tcmd).
-    if (len === 2 && b[start]! <= 7) walkValues.push(b[start + 1]! >> b[start]!);
+    if (len === 2 && b[start]! <= 7) values.push(b[start + 1]! >> b[start]!);
   }
 }

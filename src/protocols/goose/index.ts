@@ -16,10 +16,11 @@ import {
   LD_INSTANCE_SUFFIX,
   MAX_TRACKED_GOCBS,
   OPERATIONS,
+  SIMULATION_BIT,
 } from './constants.ts';
-import { decodeGooseFrame, GooseDataMemo, type GooseFrame, type GooseHeader, type GoosePdu } from './decode.ts';
+import { GooseDecoder } from './decode.ts';
 
-export { decodeGooseFrame, walkGooseData, countGooseElements, berInteger, GooseDataMemo } from './decode.ts';
+export { decodeGooseFrame, walkGooseData, countGooseElements, berInteger, GooseDecoder } from './decode.ts';
 export type { DataCounts, GooseFrame, GooseHeader, GoosePdu, UtcTime } from './decode.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -59,20 +60,38 @@ export class GooseAnalyzer implements StreamAnalyzer {
   private testReported = false;
   private simulationReported = false;
   private readonly gocbs = new Map<string, GocbState>();
-  /** The publisher's last allData and its walk: retransmissions repeat it. */
-  private readonly memo = new GooseDataMemo();
-  /** The last frame decoded: for traces and the differential test. */
-  last: GooseFrame | null = null;
+  /**
+   * Decodes each frame into its fields and remembers the publisher's names and last allData; its
+   * fields are the last frame decoded (for traces and the differential test).
+   */
+  readonly decoder = new GooseDecoder();
+  /** The operation records, reused frame after frame (the context keeps none of them). */
+  private readonly op: Mutable<OperationEvent> = {
+    name: OPERATIONS.publish,
+    protocol: 'goose',
+    code: GOOSE_PDU_CODE,
+    access: 'write',
+    tsMicros: 0,
+    unit: 0,
+    quantity: 0,
+    addressSpace: '',
+    responded: false,
+  };
+  private readonly opWithValues: Mutable<OperationEvent> = { ...this.op, values: [] };
 
   constructor(ctx: AnalyzerContext) {
     this.ctx = ctx;
   }
 
-  data(_dir: Direction, bytes: Uint8Array, tsMicros: number): void {
+  data(dir: Direction, bytes: Uint8Array, tsMicros: number): void {
+    this.dataAt(dir, bytes, 0, bytes.length, tsMicros);
+  }
+
+  dataAt(_dir: Direction, buf: Uint8Array, off: number, len: number, tsMicros: number): void {
     if (this.detached) return;
-    const d = decodeGooseFrame(bytes, this.memo);
-    if (d.kind !== 'ok') {
-      const code = d.kind === 'malformed' ? d.code : 'goose.truncated';
+    const d = this.decoder;
+    const code = d.decode(buf, off, len);
+    if (code !== '') {
       if (this.confirmed) this.ctx.anomaly(code);
       else {
         this.detached = true;
@@ -84,23 +103,22 @@ export class GooseAnalyzer implements StreamAnalyzer {
       this.confirmed = true;
       this.ctx.confirm();
     }
-    for (const a of d.anomalies) this.ctx.anomaly(a);
-    const f = d.value;
-    this.last = f;
-    if (f.kind === 'gse_management') {
+    const anomalies = d.anomalies;
+    for (let i = 0; i < anomalies.length; i++) this.ctx.anomaly(anomalies[i]!);
+    if (d.kind === 'gse_management') {
       this.ctx.operation({
         name: OPERATIONS.gseManagement,
         protocol: 'goose',
         code: 0,
         access: 'other',
         tsMicros,
-        unit: f.header.appid,
+        unit: d.appid,
         responded: false,
       });
       return;
     }
     this.ctx.pdu?.(0, GOOSE_PDU_CODE);
-    this.goose(f.header, f.pdu, tsMicros);
+    this.goose(d, tsMicros);
   }
 
   gap(): void {
@@ -111,65 +129,59 @@ export class GooseAnalyzer implements StreamAnalyzer {
     // Publications are reported as they come; nothing is pending.
   }
 
-  private goose(h: GooseHeader, p: GoosePdu, ts: number): void {
-    if (h.simulationBit && !this.simulationReported) {
+  private goose(d: GooseDecoder, ts: number): void {
+    if ((d.reserved1 & SIMULATION_BIT) !== 0 && !this.simulationReported) {
       this.simulationReported = true;
       this.ctx.anomaly('goose.simulation_bit');
     }
-    if (p.simulation && !this.testReported) {
+    if (d.simulation && !this.testReported) {
       this.testReported = true;
       this.ctx.anomaly('goose.test_mode');
     }
-    const op: Mutable<OperationEvent> = {
-      name: OPERATIONS.publish,
-      protocol: 'goose',
-      code: GOOSE_PDU_CODE,
-      access: 'write',
-      tsMicros: ts,
-      unit: h.appid,
-      quantity: p.numDatSetEntries,
-      addressSpace: p.datSet,
-      responded: false,
-    };
-    if (p.values.length > 0) op.values = p.values;
+    const op = d.values.length > 0 ? this.opWithValues : this.op;
+    op.name = OPERATIONS.publish;
+    op.tsMicros = ts;
+    op.unit = d.appid;
+    op.quantity = d.numDatSetEntries;
+    op.addressSpace = d.datSet;
+    if (op === this.opWithValues) op.values = d.values;
     this.ctx.operation(op);
-    const goID = p.goID ?? '';
-    const s = this.gocbs.get(p.gocbRef);
+    const s = this.gocbs.get(d.gocbRef);
     if (s === undefined) {
       if (this.gocbs.size >= MAX_TRACKED_GOCBS) {
         const oldest = this.gocbs.keys().next();
         if (oldest.done !== true) this.gocbs.delete(oldest.value);
       }
-      this.gocbs.set(p.gocbRef, {
-        stNum: p.stNum,
-        sqNum: p.sqNum,
-        confRev: p.confRev,
-        datSet: p.datSet,
-        goID,
-        appid: h.appid,
+      this.gocbs.set(d.gocbRef, {
+        stNum: d.stNum,
+        sqNum: d.sqNum,
+        confRev: d.confRev,
+        datSet: d.datSet,
+        goID: d.goID,
+        appid: d.appid,
       });
-      this.identity(h, p);
+      this.identity(d);
       return;
     }
-    if (p.stNum !== s.stNum) {
+    if (d.stNum !== s.stNum) {
       // stNum wraps from 0xFFFFFFFF to 1 (IEC 61850-7-2 §18.2.3.5): not a regression.
-      if (p.stNum < s.stNum && !(s.stNum > 0xffff0000 && p.stNum < 0x10000))
+      if (d.stNum < s.stNum && !(s.stNum > 0xffff0000 && d.stNum < 0x10000))
         this.ctx.anomaly('goose.st_num_regression');
       op.name = OPERATIONS.stateChange;
       this.ctx.operation(op);
-    } else if (p.sqNum < s.sqNum && !(s.sqNum > 0xffff0000 && p.sqNum < 0x10000)) {
+    } else if (d.sqNum < s.sqNum && !(s.sqNum > 0xffff0000 && d.sqNum < 0x10000)) {
       this.ctx.anomaly('goose.sq_num_regression');
     }
-    if (p.confRev !== s.confRev) this.ctx.anomaly('goose.conf_rev_changed');
-    const changed = p.confRev !== s.confRev || p.datSet !== s.datSet || goID !== s.goID || h.appid !== s.appid;
-    s.stNum = p.stNum;
-    s.sqNum = p.sqNum;
+    if (d.confRev !== s.confRev) this.ctx.anomaly('goose.conf_rev_changed');
+    const changed = d.confRev !== s.confRev || d.datSet !== s.datSet || d.goID !== s.goID || d.appid !== s.appid;
+    s.stNum = d.stNum;
+    s.sqNum = d.sqNum;
     if (changed) {
-      s.confRev = p.confRev;
-      s.datSet = p.datSet;
-      s.goID = goID;
-      s.appid = h.appid;
-      this.identity(h, p);
+      s.confRev = d.confRev;
+      s.datSet = d.datSet;
+      s.goID = d.goID;
+      s.appid = d.appid;
+      this.identity(d);
     }
   }
 
@@ -178,17 +190,17 @@ export class GooseAnalyzer implements StreamAnalyzer {
    * confRev in `extra`, plus the logical device (the gocbRef before '/') and, when the logical
    * device ends in a known instance suffix (LD0, Master, System...), the IED name before it.
    */
-  private identity(h: GooseHeader, p: GoosePdu): void {
+  private identity(d: GooseDecoder): void {
     const extra: Record<string, string> = {
-      gocbRef: p.gocbRef,
-      datSet: p.datSet,
-      appid: `0x${h.appid.toString(16).padStart(4, '0')}`,
-      confRev: String(p.confRev),
+      gocbRef: d.gocbRef,
+      datSet: d.datSet,
+      appid: `0x${d.appid.toString(16).padStart(4, '0')}`,
+      confRev: String(d.confRev),
     };
-    if (p.goID !== undefined) extra.goID = p.goID;
-    const slash = p.gocbRef.indexOf('/');
+    if (d.hasGoID) extra.goID = d.goID;
+    const slash = d.gocbRef.indexOf('/');
     if (slash > 0) {
-      const ld = p.gocbRef.slice(0, slash);
+      const ld = d.gocbRef.slice(0, slash);
       extra.logicalDevice = ld;
       const m = LD_INSTANCE_SUFFIX.exec(ld);
       if (m?.[1] !== undefined) extra.iedName = m[1];

@@ -278,11 +278,8 @@ test('GOOSE fields and PDU codes agree with tshark on real captures', (t) => {
       const codes = s.ctx.events.slice(before).flatMap((e) => (e.t === 'pdu' ? [e.code] : []));
       if (tshark['goose.gocbRef'] !== undefined) {
         if (codes.length !== 1 || codes[0] !== GOOSE_PDU_CODE) problems.push(`pdu codes ${codes.join(',')}`);
-        const last = s.a.last;
-        const rec =
-          last?.kind === 'goose'
-            ? `0x${last.header.appid.toString(16).padStart(4, '0')} ${last.pdu.stNum} ${last.pdu.sqNum}`
-            : '';
+        const d = s.a.decoder;
+        const rec = d.kind === 'goose' ? `0x${d.appid.toString(16).padStart(4, '0')} ${d.stNum} ${d.sqNum}` : '';
         const want = `${tshark['goose.appid']} ${tshark['goose.stNum']} ${tshark['goose.sqNum']}`;
         if (rec !== want) problems.push(`analyzer record ${rec} != ${want}`);
         gocbRefs.add(tshark['goose.gocbRef']);
