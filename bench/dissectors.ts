@@ -1,7 +1,7 @@
 // Per-dissector throughput: each industrial dissector alone on the synthetic plant capture (and the
 // merged real captures when present), as PDUs per second of the time it adds over the bare packet
 // path (read, decode L2–L4, flow table). Figures, not pass/fail.
-//   node bench/dissectors.ts [--packets N] [--runs N] [--file PCAP]
+//   node bench/dissectors.ts [--runs N] [--file PCAP]...
 
 import { existsSync } from 'node:fs';
 import { openCaptureSources, mergeByTime } from '../src/capture/open.ts';
@@ -17,7 +17,7 @@ const opt = (name: string, def: string): string => {
 };
 const runs = Number(opt('--runs', '3'));
 const files = args.includes('--file')
-  ? [opt('--file', '')]
+  ? args.flatMap((a, i) => (a === '--file' && args[i + 1] !== undefined ? [args[i + 1]!] : []))
   : ['bench/data/big.pcap', 'bench/data/real-all.pcap'].filter((f) => existsSync(f));
 if (files.length === 0) {
   console.error('dissectors: no capture: run `npm run bench` once (it makes bench/data/big.pcap) or pass --file PCAP');

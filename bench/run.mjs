@@ -3,7 +3,7 @@
 // measured in one run on the same files (see bench/README.md). Figures, not pass/fail.
 //
 //   node bench/run.mjs [--packets N] [--runs N] [--json] [--datasets big,real]
-//                      [--tools plantguard,floor,tshark,suricata,suricata-eve] [--no-install]
+//                      [--tools plantguard,foundation,floor,tshark,suricata,suricata-eve] [--no-install]
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -17,6 +17,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  symlinkSync,
   accessSync,
   constants,
   writeFileSync,
@@ -34,7 +35,13 @@ const GNU_TIME = '/usr/bin/time';
 const RSS_TARGET_MIB = 300;
 const DEFAULT_PACKETS = 2_000_000;
 const RUN_TIMEOUT_MS = 30 * 60 * 1000;
-const ALL_TOOLS = ['plantguard', 'floor', 'tshark', 'suricata', 'suricata-eve'];
+const ALL_TOOLS = ['plantguard', 'foundation', 'floor', 'tshark', 'suricata', 'suricata-eve'];
+/**
+ * The commit that closed the foundation issue (capture, flows, Modbus the only industrial
+ * dissector): issue 3 budgets the full dissector set at 1.5x of its packets/s, so the bench runs it
+ * beside the current tree, built from that commit into bench/data/.
+ */
+const FOUNDATION_COMMIT = '16c0f3b';
 
 // ---------------------------------------------------------------- options
 const USAGE = `usage: node bench/run.mjs [options]      (npm run bench -- [options])
@@ -43,7 +50,8 @@ const USAGE = `usage: node bench/run.mjs [options]      (npm run bench -- [optio
   --json            also write bench/results.json
   --datasets LIST   big,real (default both)
   --tools LIST      ${ALL_TOOLS.join(',')} (default all)
-  --no-install      never call bench/install-peers.sh for missing peers`;
+  --no-install      never call bench/install-peers.sh for missing peers
+  --no-dissectors   skip the per-dissector PDUs/s (bench/dissectors.ts) at the end`;
 const opts = {
   packets: DEFAULT_PACKETS,
   runs: 3,
@@ -51,6 +59,7 @@ const opts = {
   datasets: ['big', 'real'],
   tools: ALL_TOOLS,
   install: true,
+  dissectors: true,
 };
 {
   const argv = process.argv.slice(2);
@@ -76,6 +85,7 @@ const opts = {
     else if (k === '--datasets') opts.datasets = list(val(), ['big', 'real'], k);
     else if (k === '--tools') opts.tools = list(val(), ALL_TOOLS, k);
     else if (k === '--no-install') opts.install = false;
+    else if (k === '--no-dissectors') opts.dissectors = false;
     else if (k === '-h' || k === '--help') {
       console.log(USAGE);
       process.exit(0);
@@ -235,6 +245,13 @@ function defineTools() {
     unavailable: pg ? null : 'not available (bin/plantguard not found)',
     argv: (f) => [...(pg ?? []), 'analyze', f, '--format', 'json', '--out', '/dev/null'],
   });
+  const foundation = prepareFoundation();
+  tools.push({
+    id: 'foundation',
+    label: `plantguard at ${FOUNDATION_COMMIT} (foundation: Modbus the only dissector)`,
+    unavailable: foundation.error,
+    argv: (f) => [`${foundation.dir}/bin/plantguard`, 'analyze', f, '--format', 'json', '--out', '/dev/null'],
+  });
   const floor = `${SHARED}/tools/node_floor.mjs`;
   tools.push({
     id: 'floor',
@@ -290,6 +307,32 @@ function defineTools() {
     });
   }
   return tools.filter((t) => opts.tools.includes(t.id));
+}
+
+/**
+ * The foundation commit's tree, built, in bench/data/foundation-<commit>/ (made once: git archive,
+ * this checkout's node_modules and pinned Node linked in, npm run build). Needs the commit in the
+ * local history (not in a shallow clone).
+ */
+function prepareFoundation() {
+  const dir = resolve(DATA, `foundation-${FOUNDATION_COMMIT}`);
+  if (!opts.tools.includes('foundation')) return { dir, error: 'not measured (--tools)' };
+  if (existsSync(join(dir, 'dist', '.stamp'))) return { dir, error: null };
+  const tar = spawnSync('git', ['archive', '--format=tar', FOUNDATION_COMMIT], { maxBuffer: 1 << 30 });
+  if (tar.status !== 0) return { dir, error: `not available (commit ${FOUNDATION_COMMIT} not in this clone)` };
+  log(`building the foundation commit ${FOUNDATION_COMMIT} into ${dir} ...`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const x = spawnSync('tar', ['-x', '-C', dir], { input: tar.stdout });
+  if (x.status !== 0) return { dir, error: 'not available (could not unpack the foundation commit)' };
+  symlinkSync(resolve('node_modules'), join(dir, 'node_modules'));
+  if (existsSync('tools/node/node_modules')) {
+    mkdirSync(join(dir, 'tools', 'node'), { recursive: true });
+    symlinkSync(resolve('tools/node/node_modules'), join(dir, 'tools', 'node', 'node_modules'));
+  }
+  const b = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: dir, stdio: 'inherit' });
+  if (b.status !== 0) return { dir, error: 'not available (its build failed)' };
+  return { dir, error: null };
 }
 
 /** Sanity counters from Suricata's stats.log (proves the ICS parsers ran) and the eve.json size. */
@@ -499,6 +542,14 @@ for (const { dataset: ds, results } of report) {
   p(`  ratios on ${ds.name} (same run):`);
   const ratios = {};
   if (ok('plantguard')) {
+    if (ok('foundation')) {
+      ratios.foundation = pg.pps / results.foundation.pps;
+      const slower = results.foundation.pps / pg.pps;
+      const verdict = slower <= 1.5 ? 'within' : 'OVER';
+      p(
+        `    plantguard pps / foundation pps = ${fmtRatio(ratios.foundation)}×: the full dissector set is ${fmtRatio(slower)}× slower than the foundation (issue 3 budget 1.5×: ${verdict})`,
+      );
+    }
     for (const id of ['floor', 'suricata', 'suricata-eve', 'tshark']) {
       if (!ok(id)) continue;
       ratios[id] = pg.pps / results[id].pps;
@@ -568,6 +619,23 @@ if (opts.json) {
   };
   writeFileSync('bench/results.json', formatJson(doc) + '\n');
   log('wrote bench/results.json');
+}
+
+// ---------------------------------------------------------------- each dissector alone
+// PDUs/s of every industrial dissector on its own (bench/dissectors.ts), on the same captures.
+if (opts.dissectors) {
+  const files = datasets.filter((ds) => !ds.error).map((ds) => ds.file);
+  if (files.length > 0) {
+    log('each dissector alone (bench/dissectors.ts) ...');
+    const r = spawnSync(
+      process.execPath,
+      ['bench/dissectors.ts', '--runs', '2', ...files.flatMap((f) => ['--file', f])],
+      {
+        stdio: 'inherit',
+      },
+    );
+    if (r.status !== 0) log('bench/dissectors.ts failed');
+  }
 }
 
 /** A command line as a person would type it (node for this Node binary). */
