@@ -440,7 +440,9 @@ export class Engine {
     } else if (proto === TRANSPORT_UDP) {
       if (f.def === null || f.violated) return;
       const a = f.analyzer ?? f.startAnalyzer();
-      a?.data(dir, payloadBuf.subarray(p.payloadOffset, p.payloadOffset + p.payloadLength), ts);
+      if (a === null) return;
+      if (a.dataAt !== undefined) a.dataAt(dir, payloadBuf, p.payloadOffset, p.payloadLength, ts);
+      else a.data(dir, payloadBuf.subarray(p.payloadOffset, p.payloadOffset + p.payloadLength), ts);
     }
   }
 
