@@ -635,7 +635,7 @@ export class Engine {
     }
     let list = byDst.get(dst);
     let comm: CommAgg | undefined;
-    if (list !== undefined) for (const c of list) if (c.port === et) comm = c;
+    if (list !== undefined) for (let i = 0; i < list.length; i++) if (list[i]!.port === et) comm = list[i];
     if (comm === undefined) {
       const dstKey =
         dst === BROADCAST_MAC

@@ -350,8 +350,11 @@ export class GooseDecoder {
 }
 
 function copyValues(from: readonly number[], to: number[]): void {
+  // Overwrite in place, then grow or shrink: the arrays keep their storage from frame to frame.
+  const n = Math.min(from.length, to.length);
+  for (let i = 0; i < n; i++) to[i] = from[i]!;
+  for (let i = n; i < from.length; i++) to.push(from[i]!);
   to.length = from.length;
-  for (let i = 0; i < from.length; i++) to[i] = from[i]!;
 }
 
 /**
