@@ -1,7 +1,8 @@
-// The analyzer's fast path (fast.ts) against the general decode path: on arbitrary streams of
-// SendRRData/SendUnitData messages (Read Tag polls alone, in Multiple Service Packets and behind
-// Unconnected Sends, their replies, with random damage), both report exactly the same events —
-// operations, facts, anomalies, confirmation and the per-PDU trace (fast-check).
+// The analyzer's fast path (fast.ts) and its reuse of answered records (state.ts) against the
+// general decode path without reuse: on arbitrary streams of SendRRData/SendUnitData messages (Read
+// Tag polls alone, in Multiple Service Packets and behind Unconnected Sends, their replies, with
+// random damage), both report exactly the same events — operations, facts, anomalies, confirmation
+// and the per-PDU trace (fast-check).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -168,7 +169,7 @@ function run(messages: { dir: Direction; bytes: Uint8Array }[], fast: boolean, d
   return ctx;
 }
 
-test('property: the fast path reports exactly what the general path reports', () => {
+test('property: the fast path with reuse reports exactly what the general path reports', () => {
   let taken = 0;
   fc.assert(
     fc.property(

@@ -39,10 +39,11 @@ export class EnipAnalyzer implements StreamAnalyzer {
   /** Whether the fast path is tried (tests turn it off to compare it with the general path). */
   private readonly fast: boolean;
 
+  /** `fast` false: no fast path and no reuse of records, a reference for tests. */
   constructor(ctx: AnalyzerContext, datagram = false, maxPending?: number, fast = true) {
     this.ctx = ctx;
     this.fast = fast;
-    this.transactions = new EnipTransactions(ctx, maxPending);
+    this.transactions = new EnipTransactions(ctx, maxPending, fast);
     if (datagram) this.framers = null;
     else {
       const bad = (): void => this.badFrame();

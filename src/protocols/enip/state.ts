@@ -121,33 +121,51 @@ const NO_REPLY = -2;
 /** `answer` with the response itself (not one of its Multiple Service Packet replies). */
 const WHOLE_REPLY = -1;
 
-/** One CIP service of a request, waiting for its reply. */
+/** One CIP service of a request, waiting for its reply. Reused once answered (see `POOL_SIZE`). */
 interface PendingService {
-  readonly op: Op;
+  op: Op;
   /** The route of an Unconnected Send (`port/link` hops), or '' when the target is the flow's server. */
-  readonly route: string;
-  readonly service: number;
+  route: string;
+  service: number;
   /** Get_Attributes_All on the Identity object: its reply is an identity fact. */
-  readonly identity: boolean;
+  identity: boolean;
+  /**
+   * Which optional fields `op` has (`SHAPE_*` bits) when it is a CIP operation without an
+   * exception, so that it can be reused for another with the same fields; -1 otherwise.
+   */
+  shape: number;
 }
+
+const SHAPE_UNIT = 1;
+const SHAPE_SPACE = 2;
+const SHAPE_ADDRESS = 4;
+const SHAPE_VALUES = 8;
 
 /** A request waiting for its reply: an encapsulation command, or the CIP services it carries. */
 interface Pending {
-  readonly dir: Direction;
-  readonly command: number;
-  readonly contextLo: number;
-  readonly contextHi: number;
+  dir: Direction;
+  command: number;
+  contextLo: number;
+  contextHi: number;
   /** Connected sequence count (SendUnitData), or -1. */
-  readonly sequence: number;
+  sequence: number;
   /** The operations: one for an encapsulation command, one per CIP service otherwise. */
   readonly services: PendingService[];
   /** The services came in a Multiple Service Packet: the reply is a 0x8A with one reply each. */
-  readonly multiple: boolean;
+  multiple: boolean;
   /** Delivered by an Unconnected Send: a 0xD2 reply is the router's own error. */
-  readonly routed: boolean;
+  routed: boolean;
   /** Broadcast-able discovery requests are often answered in another flow: no anomaly then. */
-  readonly quietIfUnanswered: boolean;
+  quietIfUnanswered: boolean;
 }
+
+/**
+ * Answered requests and services kept per flow for reuse: the context keeps nothing of an
+ * operation (AnalyzerContext.operation), so a poller's requests then allocate nothing. Records
+ * that live from a request to its reply would otherwise outlive the young generation.
+ */
+const POOL_SIZE = 4;
+const SERVICE_POOL_SIZE = 64;
 
 /**
  * Outstanding requests of one flow, at most `maxPending` (the oldest is evicted and reported
@@ -158,10 +176,16 @@ export class EnipTransactions {
   private readonly ctx: AnalyzerContext;
   private readonly maxPending: number;
   private readonly pending: Pending[] = [];
+  private readonly pool: Pending[] = [];
+  private readonly servicePool: PendingService[] = [];
 
-  constructor(ctx: AnalyzerContext, maxPending: number = LIMITS.pendingRequestsPerFlow) {
+  /** Whether answered records are reused (tests turn it off for a reference run). */
+  private readonly reuse: boolean;
+
+  constructor(ctx: AnalyzerContext, maxPending: number = LIMITS.pendingRequestsPerFlow, reuse = true) {
     this.ctx = ctx;
     this.maxPending = Math.max(1, maxPending);
+    this.reuse = reuse;
   }
 
   get size(): number {
@@ -213,7 +237,7 @@ export class EnipTransactions {
       contextLo: m.contextLo,
       contextHi: m.contextHi,
       sequence: -1,
-      services: [{ op, service: -1, identity: false, route: '' }],
+      services: [{ op, service: -1, identity: false, route: '', shape: -1 }],
       multiple: false,
       routed: false,
       quietIfUnanswered: info.access === 'discovery',
@@ -284,19 +308,105 @@ export class EnipTransactions {
   /** A CIP request summarised in `REQUEST`: one pending request with an operation per service. */
   request(dir: Direction, command: number, contextLo: number, contextHi: number, sequence: number, ts: number): void {
     const S = REQUEST;
-    const services: PendingService[] = [];
-    for (let i = 0; i < S.count; i++) services.push(serviceOp(S, i, ts));
-    this.add({
-      dir,
-      command,
-      contextLo,
-      contextHi,
-      sequence,
-      services,
-      multiple: S.multiple,
-      routed: S.routed,
-      quietIfUnanswered: false,
-    });
+    let p = this.pool.pop();
+    if (p === undefined) {
+      p = {
+        dir,
+        command,
+        contextLo,
+        contextHi,
+        sequence,
+        services: [],
+        multiple: S.multiple,
+        routed: S.routed,
+        quietIfUnanswered: false,
+      };
+    } else {
+      p.dir = dir;
+      p.command = command;
+      p.contextLo = contextLo;
+      p.contextHi = contextHi;
+      p.sequence = sequence;
+      p.multiple = S.multiple;
+      p.routed = S.routed;
+      p.quietIfUnanswered = false;
+    }
+    const services = p.services;
+    for (let i = 0; i < S.count; i++) services.push(this.serviceOp(S, i, ts));
+    this.add(p);
+  }
+
+  /** The operation of service `i` of `REQUEST`, in a reused record when one of its shape is free. */
+  private serviceOp(S: RequestSummary, i: number, ts: number): PendingService {
+    const service = S.service[i]!;
+    const classId = S.classId[i]!;
+    const instance = S.instance[i]!;
+    const symbolic = S.symbolic[i]!;
+    const values = S.values[i] ?? null;
+    const info = serviceInfo(service, classId, symbolic);
+    const unit = S.unit;
+    const space = classId >= 0 ? classSpace(classId) : symbolic ? classSpace(CLASS.symbol) : '';
+    const shape =
+      (unit >= 0 ? SHAPE_UNIT : 0) |
+      (space !== '' ? SHAPE_SPACE : 0) |
+      (instance >= 0 ? SHAPE_ADDRESS : 0) |
+      (values !== null ? SHAPE_VALUES : 0);
+    const identity = service === SERVICE.getAttributesAll && classId === CLASS.identity && instance === 1;
+    let s = this.servicePool.pop();
+    if (s !== undefined && s.shape === shape) {
+      const op = s.op;
+      op.name = info.operation;
+      op.code = service;
+      op.access = info.access;
+      op.tsMicros = ts;
+      op.responded = false;
+      if (shape & SHAPE_UNIT) op.unit = unit;
+      if (shape & SHAPE_SPACE) op.addressSpace = space;
+      if (shape & SHAPE_ADDRESS) {
+        op.address = instance;
+        op.quantity = 1;
+      }
+      if (values !== null) op.values = values;
+    } else {
+      const op: Op = {
+        name: info.operation,
+        protocol: 'cip',
+        code: service,
+        access: info.access,
+        tsMicros: ts,
+        responded: false,
+      };
+      if (shape & SHAPE_UNIT) op.unit = unit;
+      if (shape & SHAPE_SPACE) op.addressSpace = space;
+      if (shape & SHAPE_ADDRESS) {
+        op.address = instance;
+        op.quantity = 1;
+      }
+      if (values !== null) op.values = values;
+      if (s === undefined) s = { op, service, identity, route: S.route, shape };
+      else {
+        s.op = op;
+        s.shape = shape;
+      }
+    }
+    s.service = service;
+    s.identity = identity;
+    s.route = S.route;
+    return s;
+  }
+
+  /** Returns an answered CIP request's records to the pools. */
+  private recycle(p: Pending): void {
+    if (!this.reuse) return;
+    const services = p.services;
+    const free = this.servicePool;
+    for (let i = 0; i < services.length; i++) {
+      const s = services[i]!;
+      if (s.op.exception !== undefined) s.shape = -1;
+      if (free.length < SERVICE_POOL_SIZE) free.push(s);
+    }
+    services.length = 0;
+    if (this.pool.length < POOL_SIZE) this.pool.push(p);
   }
 
   private cipResponse(m: EnipMessage, rsp: CipResponse, dir: Direction, sequence: number): void {
@@ -336,6 +446,7 @@ export class EnipTransactions {
       if (R.service !== (s.service & 0x7f)) this.ctx.anomaly('enip.response_mismatch');
       this.answer(s, R.generalStatus, WHOLE_REPLY, dir);
     }
+    this.recycle(p);
   }
 
   /**
@@ -405,7 +516,13 @@ export class EnipTransactions {
   /** Removes the request a message in `dir` answers (the oldest match), if any. */
   private take(dir: Direction, command: number, lo: number, hi: number, sequence: number): Pending | undefined {
     const i = this.indexOf(dir, command, lo, hi, sequence);
-    return i < 0 ? undefined : this.pending.splice(i, 1)[0];
+    if (i < 0) return undefined;
+    // In place of splice, which would allocate the array of removed elements.
+    const list = this.pending;
+    const p = list[i]!;
+    for (let j = i + 1; j < list.length; j++) list[j - 1] = list[j]!;
+    list.length--;
+    return p;
   }
 
   /** Index of the request that a message in `dir` would answer. */
@@ -477,31 +594,4 @@ function summarise(S: RequestSummary, req: CipRequest): void {
   if (d.kind === 'write_tag' && d.values.length > 0) values = d.values;
   else if (d.kind === 'read_modify_write' && d.andMask >= 0) values = [d.andMask, d.orMask];
   S.add(req.service, req.path.classId, req.path.instance, req.path.symbol !== '', values);
-}
-
-function serviceOp(S: RequestSummary, i: number, ts: number): PendingService {
-  const service = S.service[i]!;
-  const classId = S.classId[i]!;
-  const instance = S.instance[i]!;
-  const symbolic = S.symbolic[i]!;
-  const info = serviceInfo(service, classId, symbolic);
-  const op: Op = {
-    name: info.operation,
-    protocol: 'cip',
-    code: service,
-    access: info.access,
-    tsMicros: ts,
-    responded: false,
-  };
-  if (S.unit >= 0) op.unit = S.unit;
-  if (classId >= 0) op.addressSpace = classSpace(classId);
-  else if (symbolic) op.addressSpace = classSpace(CLASS.symbol);
-  if (instance >= 0) {
-    op.address = instance;
-    op.quantity = 1;
-  }
-  const values = S.values[i];
-  if (values !== null && values !== undefined) op.values = values;
-  const identity = service === SERVICE.getAttributesAll && classId === CLASS.identity && instance === 1;
-  return { op, service, identity, route: S.route };
 }
