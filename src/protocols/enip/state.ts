@@ -400,12 +400,11 @@ export class EnipTransactions {
     if (!this.reuse) return;
     const services = p.services;
     const free = this.servicePool;
-    for (let i = 0; i < services.length; i++) {
-      const s = services[i]!;
+    // Emptied with pop, which keeps the array's backing store for the next request.
+    for (let s = services.pop(); s !== undefined; s = services.pop()) {
       if (s.op.exception !== undefined) s.shape = -1;
       if (free.length < SERVICE_POOL_SIZE) free.push(s);
     }
-    services.length = 0;
     if (this.pool.length < POOL_SIZE) this.pool.push(p);
   }
 
@@ -521,7 +520,8 @@ export class EnipTransactions {
     const list = this.pending;
     const p = list[i]!;
     for (let j = i + 1; j < list.length; j++) list[j - 1] = list[j]!;
-    list.length--;
+    // pop keeps the backing store (setting `length` may reallocate it).
+    list.pop();
     return p;
   }
 
