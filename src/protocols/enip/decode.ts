@@ -699,7 +699,8 @@ function decodeReadModifyWrite(data: Uint8Array): RequestDetail {
   };
 }
 
-function leBytes(b: Uint8Array, o: number, n: number): number {
+/** The `n`-byte little-endian unsigned value at `b[o]`. */
+export function leBytes(b: Uint8Array, o: number, n: number): number {
   let v = 0;
   for (let i = n - 1; i >= 0; i--) v = v * 256 + b[o + i]!;
   return v;

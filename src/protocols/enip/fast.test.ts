@@ -46,11 +46,36 @@ const pathOf = (segs: Uint8Array[]): Uint8Array => {
   return p.length & 1 ? cat(p, bytes(0)) : p;
 };
 
+/** Request data: random, or Write Tag and Read Modify Write Tag data (maybe cut short). */
+const requestData: fc.Arbitrary<Uint8Array> = fc.oneof(
+  { weight: 3, arbitrary: fc.uint8Array({ maxLength: 8 }) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom(0xc1, 0xc3, 0xc4, 0xca, 0xcb, 0xc5, 0x2a0, 0xda),
+        fc.nat({ max: 20 }),
+        fc.uint8Array({ maxLength: 40 }),
+        fc.nat({ max: 50 }),
+      )
+      .map(([type, n, data, cut]) => {
+        const full = cat(u16(type), type === 0x2a0 ? u16(0x1234) : bytes(), u16(n), data);
+        return full.subarray(0, Math.max(0, full.length - (cut < 40 ? 0 : cut - 40)));
+      }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.constantFrom(0, 1, 2, 4, 5, 8), fc.uint8Array({ maxLength: 16 }))
+      .map(([size, masks]) => cat(u16(size), masks)),
+  },
+);
+
 const leafRequest: fc.Arbitrary<Uint8Array> = fc
   .tuple(
-    fc.constantFrom(0x4c, 0x4c, 0x4c, 0x52, 0x4d, 0x4e, 0x01, 0x0e, 0x0a, 0x54, 0x03),
+    fc.constantFrom(0x4c, 0x4c, 0x4c, 0x52, 0x4d, 0x53, 0x4e, 0x01, 0x0e, 0x0a, 0x54, 0x03),
     fc.array(segment, { maxLength: 3 }),
-    fc.uint8Array({ maxLength: 8 }),
+    requestData,
   )
   .map(([service, segs, data]) => {
     const path = pathOf(segs);

@@ -1,8 +1,8 @@
 // Fast path of the EtherNet/IP analyzer: the common SendRRData/SendUnitData messages (a Logix
-// poller's Read Tag requests, alone or in a Multiple Service Packet, usually through an Unconnected
+// client's tag reads and writes, alone or in a Multiple Service Packet, often through an Unconnected
 // Send, and their replies) read straight into the pairing summaries of state.ts, without building
 // the decoded records. Every shape the general decoder would flag with an anomaly, and every detail
-// the operations need that is not read here (written values, Forward Open, nested packets), is
+// the operations need that is not read here (Forward Open, nested packets), is
 // refused: the caller then takes the general path, which gives the same result for what is accepted
 // here (fast.test.ts checks that on arbitrary input).
 
@@ -11,6 +11,7 @@ import {
   COMMAND,
   CPF,
   ENCAP_HEADER_LENGTH,
+  LOGIX_TYPE,
   MAX_CIP_DEPTH,
   MAX_ENCAP_DATA,
   MAX_MSP_SERVICES,
@@ -18,6 +19,7 @@ import {
   SERVICE,
   commandInfo,
 } from './constants.ts';
+import { atomicValues, leBytes } from './decode.ts';
 import { REQUEST, RESPONSE, hopText } from './state.ts';
 
 /** `frameEnip(buf.subarray(off, off + len))` without the view. */
@@ -131,7 +133,7 @@ export function fastRequest(b: Uint8Array, c: number, e: number): boolean {
 
 /** The request whose head was just read, ending at `e`, at nesting `depth`: its services. */
 function servicesOf(b: Uint8Array, e: number, depth: number): boolean {
-  if (hService !== SERVICE.multipleServicePacket) return leaf(e);
+  if (hService !== SERVICE.multipleServicePacket) return leaf(b, e);
   // Multiple Service Packet (Vol 1 §A-4.10): count, offsets from the count, the requests.
   const d = hData;
   const len = e - d;
@@ -143,15 +145,19 @@ function servicesOf(b: Uint8Array, e: number, depth: number): boolean {
     const start = u16(b, d + 2 + 2 * i);
     const end = i + 1 < count ? u16(b, d + 4 + 2 * i) : len;
     if (start < 2 + 2 * count || end > len || start >= end) return false;
-    if (!head(b, d + start, d + end) || !leaf(d + end)) return false;
+    if (!head(b, d + start, d + end) || !leaf(b, d + end)) return false;
   }
   return true;
 }
 
-/** Adds the request whose head was just read as one service, unless its detail needs the general path. */
-function leaf(e: number): boolean {
+/**
+ * Adds the request whose head was just read (ending at `e`) as one service, with the values of a
+ * tag write, unless its detail needs the general path.
+ */
+function leaf(b: Uint8Array, e: number): boolean {
   const service = hService;
   const length = e - hData;
+  let values: readonly number[] | null = null;
   if (service === SERVICE.multipleServicePacket) return false;
   if (hClass === CLASS.connectionManager) {
     if (
@@ -170,14 +176,33 @@ function leaf(e: number): boolean {
         if (length < 6) return false;
         break;
       case SERVICE.writeTag:
-      case SERVICE.writeTagFragmented:
-      case SERVICE.readModifyWriteTag:
-        return false;
+      case SERVICE.writeTagFragmented: {
+        // Type, structure handle of a structure, element count, offset when fragmented, values.
+        let q = hData;
+        if (q + 2 > e) return false;
+        const dataType = u16(b, q);
+        q += dataType === LOGIX_TYPE.struct ? 4 : 2;
+        if (q + 2 > e) return false;
+        const elements = u16(b, q);
+        q += service === SERVICE.writeTagFragmented ? 6 : 2;
+        if (q > e) return false;
+        const written = atomicValues(dataType, b.subarray(q, e), elements);
+        values = written.length > 0 ? written : null;
+        break;
+      }
+      case SERVICE.readModifyWriteTag: {
+        // Mask size, OR masks, AND masks.
+        if (length < 2) return false;
+        const size = u16(b, hData);
+        if (size === 0 || length < 2 + 2 * size) return false;
+        if (size <= 4) values = [leBytes(b, hData + 2 + size, size), leBytes(b, hData + 2, size)];
+        break;
+      }
       default:
         break;
     }
   }
-  REQUEST.add(service, hClass, hInstance, hSymbolic, null);
+  REQUEST.add(service, hClass, hInstance, hSymbolic, values);
   return true;
 }
 
