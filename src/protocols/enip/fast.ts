@@ -77,7 +77,10 @@ export function fastMessage(b: Uint8Array, o: number, n: number): boolean {
   } else if (type1 !== CPF.unconnectedData || length1 === 0) return false;
   const sc = b[c]!;
   if (sc & RESPONSE_BIT) {
-    if (!fastResponse(b, c, end)) return false;
+    if (!fastResponse(b, c, end)) {
+      RESPONSE.release();
+      return false;
+    }
     FAST.response = true;
     FAST.service = sc & 0x7f;
   } else {

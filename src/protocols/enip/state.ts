@@ -103,6 +103,12 @@ export class ResponseSummary {
     this.replies = 0;
   }
 
+  /** Drops the references to the message's bytes (they belong to the caller). */
+  release(): void {
+    this.bytes = NO_BYTES;
+    for (let i = 0; i < this.replies; i++) this.replyBytes[i] = NO_BYTES;
+  }
+
   addReply(service: number, generalStatus: number, bytes: Uint8Array, start: number, end: number): void {
     const i = this.replies++;
     this.replyService[i] = service;
@@ -422,6 +428,7 @@ export class EnipTransactions {
     const R = RESPONSE;
     const p = this.take(dir, command, contextLo, contextHi, sequence);
     if (p === undefined) {
+      R.release();
       this.ctx.anomaly('enip.unmatched_response');
       return;
     }
@@ -445,6 +452,7 @@ export class EnipTransactions {
       if (R.service !== (s.service & 0x7f)) this.ctx.anomaly('enip.response_mismatch');
       this.answer(s, R.generalStatus, WHOLE_REPLY, dir);
     }
+    R.release();
     this.recycle(p);
   }
 
