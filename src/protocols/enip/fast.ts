@@ -107,7 +107,7 @@ let hData = 0;
  * Reads a CIP request `b[c, e)` into `REQUEST`: a request on the object itself, a Multiple Service
  * Packet of such requests, either delivered by an Unconnected Send over a one-hop route.
  */
-export function fastRequest(b: Uint8Array, c: number, e: number): boolean {
+function fastRequest(b: Uint8Array, c: number, e: number): boolean {
   const S = REQUEST;
   S.reset();
   if (!head(b, c, e)) return false;
@@ -272,7 +272,7 @@ function head(b: Uint8Array, c: number, e: number): boolean {
  * Reads a CIP response `b[c, e)` into `RESPONSE`, with the replies of a Multiple Service Packet
  * response (each a plain response).
  */
-export function fastResponse(b: Uint8Array, c: number, e: number): boolean {
+function fastResponse(b: Uint8Array, c: number, e: number): boolean {
   if (c + 4 > e) return false;
   const d = c + 4 + 2 * b[c + 3]!;
   if (d > e) return false;
