@@ -139,7 +139,8 @@ export class IsoTsapAnalyzer implements StreamAnalyzer {
   /**
    * `data` for `buf[off, off + len)`. A segment that is one whole TPKT holding a class 0 DT with EOT
    * (a whole TSDU), with nothing held by the framer or the reassembler, goes straight to the
-   * application's `tsduAt` when it has one: no view, no framer or reassembler round.
+   * application, through its `tsduAt` when it has one (no view at all): no framer or reassembler
+   * round. This is what the framer, `tpkt` and `dt` would do with it.
    */
   dataAt(dir: Direction, buf: Uint8Array, off: number, len: number, tsMicros: number): void {
     if (this.detached) return;
@@ -147,7 +148,6 @@ export class IsoTsapAnalyzer implements StreamAnalyzer {
     const app = this.app;
     if (
       app !== null &&
-      app.tsduAt !== undefined &&
       len > MIN_TPKT_LENGTH &&
       buf[off] === TPKT_VERSION &&
       buf[off + 1] === 0 &&
@@ -156,11 +156,13 @@ export class IsoTsapAnalyzer implements StreamAnalyzer {
       buf[off + 5] === TPDU.dt &&
       (buf[off + 6]! & DT_EOT) !== 0 &&
       framer.idle &&
-      this.tsdus[dir].idle &&
-      app.tsduAt(dir, buf, off + 7, len - 7, tsMicros)
+      this.tsdus[dir].idle
     ) {
       this.synced = true;
       framer.deliveredWhole(len);
+      if (app.tsduAt === undefined || !app.tsduAt(dir, buf, off + 7, len - 7, tsMicros)) {
+        app.tsdu(dir, buf.subarray(off + 7, off + len), tsMicros);
+      }
       return;
     }
     framer.data(buf.subarray(off, off + len), tsMicros);

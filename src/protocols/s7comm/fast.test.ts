@@ -3,10 +3,14 @@
 // mostly of the fast shapes with random fields and random damage (fast-check).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
+import { openCaptureSources } from '../../capture/open.ts';
 import type { Direction } from '../_core/types.ts';
 import { IsoTsapAnalyzer } from '../iso/index.ts';
-import { RecordingContext, cat, hex, tpktDt } from '../iso/test-support.ts';
+import { CaptureReplay, RecordingContext, cat, hex, tpktDt } from '../iso/test-support.ts';
 
 const CR = hex('0300 0016 11 e0 0000 0001 00 c1 02 0100 c2 02 0102 c0 01 09');
 const CC = hex('0300 0016 11 d0 0001 0044 00 c1 02 0100 c2 02 0102 c0 01 09');
@@ -247,4 +251,36 @@ test('the fast path is taken for the common shapes: a pooled read record is reus
       addressSpace: `db${db}`,
     })),
   );
+});
+
+const SHARED = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'shared', 'pcaps');
+
+async function replayWith(file: string, zeroView: boolean, fastPath: boolean): Promise<CaptureReplay> {
+  const [source] = await openCaptureSources([file]);
+  const r = new CaptureReplay(undefined, zeroView, fastPath);
+  for await (const b of source!.batches()) {
+    for (let i = 0; i < b.count; i++) r.packet(b.data, b.offset[i]!, b.capLen[i]!, b.linkType[i]!, b.tsMicros[i]!);
+  }
+  r.finish();
+  return r;
+}
+
+test('real S7comm, S7comm-plus and MMS captures: dataAt and the fast path report what data and the general path do', async (t) => {
+  const dirs = ['s7comm', 'iec61850'].map((d) => join(SHARED, d)).filter((d) => existsSync(d));
+  if (dirs.length === 0) {
+    t.skip(`no captures at ${SHARED}`);
+    return;
+  }
+  let flows = 0;
+  for (const dir of dirs) {
+    for (const file of readdirSync(dir).filter((f) => /\.pcap(ng)?$/.test(f))) {
+      const general = await replayWith(join(dir, file), false, false);
+      const fast = await replayWith(join(dir, file), true, true);
+      assert.equal(fast.flows.length, general.flows.length, file);
+      fast.flows.forEach((f, i) => assert.deepEqual(f.ctx.events, general.flows[i]!.ctx.events, `${file} flow ${i}`));
+      assert.deepEqual(fast.traces, general.traces, file);
+      flows += fast.flows.length;
+    }
+  }
+  assert.ok(flows > 0);
 });
