@@ -115,10 +115,54 @@ const ackData = fc
     return header(3, r, [f, count], part, err);
   });
 
+/** Userdata: requests, responses and pushes of a few groups, SZL reads among them. */
+const userdata = fc
+  .record({
+    ref: ref,
+    type: fc.constantFrom(0x0, 0x4, 0x8, 0x4, 0x8),
+    group: fc.constantFrom(0x4, 0x4, 0x0, 0x1, 0x2, 0x7, 0x3),
+    sub: fc.constantFrom(0x01, 0x01, 0x02, 0x03, 0x0c, 0x13),
+    long: fc.boolean(),
+    /** The parameter's own length octet disagrees with the bytes there (8 for 4, 4 for 8). */
+    plenSwapped: fc.boolean(),
+    dataUnit: fc.constantFrom(0, 1, 2),
+    lastDataUnit: fc.constantFrom(0x00, 0x01),
+    error: fc.oneof({ weight: 5, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constant(0xd602) }),
+    data: fc.option(
+      fc.record({
+        rc: fc.oneof({ weight: 5, arbitrary: fc.constant(0xff) }, { weight: 1, arbitrary: fc.constant(0x0a) }),
+        szl: fc.constantFrom([0x00, 0x11], [0x00, 0x1c], [0x04, 0x24]),
+        rest: fc.uint8Array({ maxLength: 40 }),
+        lengthFixup: fc.oneof(
+          { weight: 9, arbitrary: fc.constant(0) },
+          { weight: 1, arbitrary: fc.integer({ min: -2, max: 2 }) },
+        ),
+      }),
+      { freq: 4 },
+    ),
+  })
+  .map((u) => {
+    const param = [
+      0x00,
+      0x01,
+      0x12,
+      u.long !== u.plenSwapped ? 8 : 4,
+      u.type === 0x8 ? 0x12 : 0x11,
+      (u.type << 4) | u.group,
+      u.sub,
+      0,
+    ];
+    if (u.long) param.push(u.dataUnit, u.lastDataUnit, ...u16(u.error));
+    const payload = u.data === null ? [] : [...u.data.szl, 0, 0, ...u.data.rest];
+    const data =
+      u.data === null ? [] : [u.data.rc, 0x09, ...u16(Math.max(0, payload.length + u.data.lengthFixup)), ...payload];
+    return header(7, u.ref, param, data, [0, 0]);
+  });
+
 /** A PDU, sometimes damaged: a byte changed, cut short, a byte added; sometimes another ROSCTR. */
 const pdu = fc
   .tuple(
-    fc.oneof(job, ackData),
+    fc.oneof(job, ackData, userdata),
     fc.oneof(
       { weight: 6, arbitrary: fc.constant(null) },
       { weight: 1, arbitrary: fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }) },

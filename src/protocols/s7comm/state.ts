@@ -60,6 +60,8 @@ const ELEMENT_BYTES: Uint8Array = (() => {
   for (let i = 0; i < 256; i++) t[i] = TRANSPORT_SIZE_BYTES[i] ?? 1;
   return t;
 })();
+const SZL_READ = (GROUP.cpu << 8) | SUBF_READ_SZL;
+const NO_BYTES = new Uint8Array(0);
 /** Big-endian REAL values of the write fast path. */
 const REAL = new DataView(new ArrayBuffer(4));
 
@@ -146,6 +148,10 @@ export class S7Session implements TsduHandler {
       if (func === FUNC.readVar) return this.fastJob(dir, b, o, paramLength, -1, 0, ts);
       if (func === FUNC.writeVar) return this.fastJob(dir, b, o, paramLength, o + 10 + paramLength, o + n, ts);
       return false;
+    }
+    if (rosctr === ROSCTR.userdata) {
+      if (paramLength < 8 || 10 + paramLength + dataLength !== n) return false;
+      return this.fastUserdata(dir, b, o, paramLength, dataLength, ts);
     }
     if (rosctr === ROSCTR.ackData) {
       if (paramLength !== 2 || 12 + paramLength + dataLength !== n) return false;
@@ -296,6 +302,53 @@ export class S7Session implements TsduHandler {
     return true;
   }
 
+  /** A userdata PDU whose data part, if any, holds its payload whole. */
+  private fastUserdata(
+    dir: Direction,
+    b: Uint8Array,
+    o: number,
+    paramLength: number,
+    dataLength: number,
+    ts: number,
+  ): boolean {
+    const p = o + 10;
+    let returnCode = -1;
+    let ps = 0;
+    let pe = 0;
+    if (dataLength > 0) {
+      if (dataLength < 4) return false;
+      const d = p + paramLength;
+      const length = (b[d + 2]! << 8) | b[d + 3]!;
+      if (4 + length > dataLength) return false;
+      returnCode = b[d]!;
+      ps = d + 4;
+      pe = ps + length;
+    }
+    // Parameter: head (3), length, method, type/group, subfunction, sequence [, DUR, LDU, error].
+    const long = b[p + 3]! >= 8 && paramLength >= 12;
+    const tg = b[p + 5]!;
+    const group = tg & 0x0f;
+    const subfunction = b[p + 6]!;
+    this.link.decoded();
+    if (group !== GROUP.modeTransition) this.link.ctx.pdu?.(dir, USERDATA_TRACE_OFFSET + subfunction);
+    this.userdataFields(
+      dir,
+      (b[o + 4]! << 8) | b[o + 5]!,
+      tg >> 4,
+      group,
+      subfunction,
+      long ? b[p + 8]! : 0,
+      long ? b[p + 9]! : -1,
+      long ? (b[p + 10]! << 8) | b[p + 11]! : 0,
+      returnCode,
+      b,
+      ps,
+      pe,
+      ts,
+    );
+    return true;
+  }
+
   /** The context keeps nothing of a reported operation: a fast-path read record can be reused. */
   private recycle(p: Pending): void {
     if (p.pooled && p.op.exception === undefined && this.pool.length < POOL_SIZE) this.pool.push(p);
@@ -364,12 +417,50 @@ export class S7Session implements TsduHandler {
   private userdata(dir: Direction, pdu: S7Pdu, ts: number): void {
     const param = pdu.param;
     if (param.kind !== 'userdata') return;
-    const code = (param.group << 8) | param.subfunction;
-    const info = userdataOperation(param.type, param.group, param.subfunction);
-    if (param.type === UD_TYPE.response) {
-      this.userdataResponse(dir, pdu, code);
+    const data = pdu.data;
+    const payload = data.kind === 'userdata' ? data.payload : NO_BYTES;
+    this.userdataFields(
+      dir,
+      pdu.pduRef,
+      param.type,
+      param.group,
+      param.subfunction,
+      param.dataUnitRef,
+      param.lastDataUnit,
+      param.errorCode,
+      data.kind === 'userdata' ? data.returnCode : -1,
+      payload,
+      0,
+      payload.length,
+      ts,
+    );
+  }
+
+  /**
+   * A userdata PDU by its fields: `returnCode` -1 when it has no userdata data part, else the data
+   * part's return code and its payload `b[ps, pe)`.
+   */
+  private userdataFields(
+    dir: Direction,
+    pduRef: number,
+    type: number,
+    group: number,
+    subfunction: number,
+    dataUnitRef: number,
+    lastDataUnit: number,
+    errorCode: number,
+    returnCode: number,
+    b: Uint8Array,
+    ps: number,
+    pe: number,
+    ts: number,
+  ): void {
+    const code = (group << 8) | subfunction;
+    if (type === UD_TYPE.response) {
+      this.userdataResponse(dir, pduRef, code, dataUnitRef, lastDataUnit, errorCode, returnCode, b, ps, pe);
       return;
     }
+    const info = userdataOperation(type, group, subfunction);
     const op: Mutable<OperationEvent> = {
       name: info.operation,
       protocol: 's7comm',
@@ -378,14 +469,13 @@ export class S7Session implements TsduHandler {
       tsMicros: ts,
       responded: false,
     };
-    if (param.type === UD_TYPE.request) {
-      if (code === ((GROUP.cpu << 8) | SUBF_READ_SZL) && pdu.data.kind === 'userdata' && pdu.data.payload.length >= 4) {
+    if (type === UD_TYPE.request) {
+      if (code === SZL_READ && returnCode >= 0 && pe - ps >= 4) {
         // The SZL id and index read.
-        const b = pdu.data.payload;
-        op.addressSpace = `szl_0x${((b[0]! << 8) | b[1]!).toString(16).padStart(4, '0')}`;
-        op.address = (b[2]! << 8) | b[3]!;
+        op.addressSpace = szlLabel((b[ps]! << 8) | b[ps + 1]!);
+        op.address = (b[ps + 2]! << 8) | b[ps + 3]!;
       }
-      this.add(key(dir, true, pdu.pduRef), { op, code, itemCount: -1, pooled: false });
+      this.add(key(dir, true, pduRef), { op, code, itemCount: -1, pooled: false });
       return;
     }
     // A push (type 0): alarms, diagnostic messages, cyclic data, mode transitions sent by the PLC
@@ -393,11 +483,20 @@ export class S7Session implements TsduHandler {
     this.link.ctx.operation(op);
   }
 
-  private userdataResponse(dir: Direction, pdu: S7Pdu, code: number): void {
+  private userdataResponse(
+    dir: Direction,
+    pduRef: number,
+    code: number,
+    dataUnitRef: number,
+    lastDataUnit: number,
+    errorCode: number,
+    returnCode: number,
+    b: Uint8Array,
+    ps: number,
+    pe: number,
+  ): void {
     const ctx = this.link.ctx;
-    const param = pdu.param;
-    if (param.kind !== 'userdata') return;
-    const p = this.pending.take(key(other(dir), true, pdu.pduRef));
+    const p = this.pending.take(key(other(dir), true, pduRef));
     if (p === undefined) {
       ctx.anomaly('s7comm.unmatched_response');
       return;
@@ -405,11 +504,10 @@ export class S7Session implements TsduHandler {
     const op = p.op;
     op.responded = true;
     if (p.code !== code) ctx.anomaly('s7comm.response_mismatch');
-    const data = pdu.data;
-    if (param.errorCode !== 0) op.exception = param.errorCode;
-    else if (data.kind === 'userdata' && data.returnCode !== RETURN_OK) op.exception = data.returnCode;
-    else if (code === ((GROUP.cpu << 8) | SUBF_READ_SZL) && data.kind === 'userdata') {
-      this.szlFragment(dir, param.dataUnitRef, param.lastDataUnit, data.payload);
+    if (errorCode !== 0) op.exception = errorCode;
+    else if (returnCode >= 0 && returnCode !== RETURN_OK) op.exception = returnCode;
+    else if (code === SZL_READ && returnCode >= 0) {
+      this.szlFragment(dir, dataUnitRef, lastDataUnit, ps === 0 && pe === b.length ? b : b.subarray(ps, pe));
     }
     ctx.operation(op);
     this.link.answered();
@@ -476,6 +574,20 @@ function other(dir: Direction): Direction {
 /** Labels made, by area << 16 | DB number (polls read the same few DBs over and over). */
 const AREA_LABELS = new Map<number, string>();
 const MAX_AREA_LABELS = 4096;
+
+/** SZL address spaces made, by SZL id (clients read the same few lists). */
+const SZL_LABELS = new Map<number, string>();
+
+/** `szl_0x0011`: the address space of a Read SZL request. */
+function szlLabel(id: number): string {
+  let label = SZL_LABELS.get(id);
+  if (label === undefined) {
+    label = `szl_0x${id.toString(16).padStart(4, '0')}`;
+    if (SZL_LABELS.size >= MAX_AREA_LABELS) SZL_LABELS.clear();
+    SZL_LABELS.set(id, label);
+  }
+  return label;
+}
 
 /** `db1`, `di3`, `merker`, `inputs`, ... */
 export function areaLabel(area: number, dbNumber: number): string {
