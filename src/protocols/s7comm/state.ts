@@ -82,6 +82,15 @@ export class S7Session implements TsduHandler {
   /** Read SZL responses in several data units, by responder and data unit reference. */
   private readonly szlParts = new Map<number, Uint8Array>();
   private readonly pool: Pending[] = [];
+  /** The operation record of pushes (reported at once, never kept). */
+  private readonly pushOp: Mutable<OperationEvent> = {
+    name: '',
+    protocol: 's7comm',
+    code: 0,
+    access: 'other',
+    tsMicros: 0,
+    responded: false,
+  };
   private readonly fastPath: boolean;
 
   /** `fastPath` false sends every PDU through the general decoder (to test that both agree). */
@@ -461,6 +470,18 @@ export class S7Session implements TsduHandler {
       return;
     }
     const info = userdataOperation(type, group, subfunction);
+    if (type !== UD_TYPE.request) {
+      // A push (type 0): alarms, diagnostic messages, cyclic data, mode transitions sent by the PLC
+      // unasked. One operation each, with no response to wait for; the context keeps nothing of it,
+      // so one record per flow serves them all.
+      const push = this.pushOp;
+      push.name = info.operation;
+      push.code = code;
+      push.access = info.access;
+      push.tsMicros = ts;
+      this.link.ctx.operation(push);
+      return;
+    }
     const op: Mutable<OperationEvent> = {
       name: info.operation,
       protocol: 's7comm',
@@ -469,18 +490,12 @@ export class S7Session implements TsduHandler {
       tsMicros: ts,
       responded: false,
     };
-    if (type === UD_TYPE.request) {
-      if (code === SZL_READ && returnCode >= 0 && pe - ps >= 4) {
-        // The SZL id and index read.
-        op.addressSpace = szlLabel((b[ps]! << 8) | b[ps + 1]!);
-        op.address = (b[ps + 2]! << 8) | b[ps + 3]!;
-      }
-      this.add(key(dir, true, pduRef), { op, code, itemCount: -1, pooled: false });
-      return;
+    if (code === SZL_READ && returnCode >= 0 && pe - ps >= 4) {
+      // The SZL id and index read.
+      op.addressSpace = szlLabel((b[ps]! << 8) | b[ps + 1]!);
+      op.address = (b[ps + 2]! << 8) | b[ps + 3]!;
     }
-    // A push (type 0): alarms, diagnostic messages, cyclic data, mode transitions sent by the PLC
-    // unasked. One operation each, with no response to wait for.
-    this.link.ctx.operation(op);
+    this.add(key(dir, true, pduRef), { op, code, itemCount: -1, pooled: false });
   }
 
   private userdataResponse(
