@@ -56,7 +56,7 @@ const READ_VAR = jobOperation(FUNC.readVar);
 const WRITE_VAR = jobOperation(FUNC.writeVar);
 /** Element size in bytes per S7ANY transport size (TRANSPORT_SIZE_BYTES, 1 when not listed). */
 const ELEMENT_BYTES: Uint8Array = (() => {
-  const t = new Uint8Array(256).fill(1);
+  const t = new Uint8Array(256);
   for (let i = 0; i < 256; i++) t[i] = TRANSPORT_SIZE_BYTES[i] ?? 1;
   return t;
 })();
@@ -141,10 +141,11 @@ export class S7Session implements TsduHandler {
   }
 
   /**
-   * Read var and write var jobs of S7ANY items, and their ack_data, are most of S7comm traffic: they
-   * are paired here straight from the bytes, without the decoded records. Anything else (other
-   * functions, other item syntaxes, any anomaly, trailing bytes) returns false before doing
-   * anything, and the general path gives the same result for what is taken here.
+   * Read var and write var jobs of S7ANY items, their ack_data, and userdata are most of S7comm
+   * traffic: they are paired here straight from the bytes, without the decoded records. Anything
+   * else (other functions, other item syntaxes, any anomaly, trailing bytes) returns false before
+   * doing anything, and the general path gives the same result for what is taken here (property
+   * tests in fast.test.ts hold the two together).
    */
   private fast(dir: Direction, b: Uint8Array, o: number, n: number, ts: number): boolean {
     if (n < 14 || b[o] !== S7_PROTOCOL_ID) return false;
@@ -173,7 +174,7 @@ export class S7Session implements TsduHandler {
 
   /**
    * A read var job (`dataStart` -1) or a write var job (its data part in [dataStart, dataEnd)): one
-   * to 21 S7ANY items of exactly 12 bytes filling the parameter part.
+   * or more S7ANY items of exactly 12 bytes filling the parameter part.
    */
   private fastJob(
     dir: Direction,
