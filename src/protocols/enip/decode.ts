@@ -6,7 +6,7 @@
 
 import { incomplete, malformed, ok, type Decoded } from '../../core/decoded.ts';
 import { Reader, ShortRead } from '../../core/reader.ts';
-import { formatIpv4, printable } from '../../core/text.ts';
+import { TextMemo, formatIpv4, printable } from '../../core/text.ts';
 import {
   CLASS,
   COMMAND,
@@ -280,11 +280,10 @@ function decodeMessage(r: Reader): EnipMessage {
   const contextLo = r.u32le();
   const contextHi = r.u32le();
   const options = r.u32le();
-  const header = { command, length, sessionHandle, status, contextLo, contextHi, options };
-  if (length === 0) return { ...header, body: EMPTY };
+  if (length === 0) return { command, length, sessionHandle, status, contextLo, contextHi, options, body: EMPTY };
   const body = decodeBody(r, command);
   if (r.remaining > 0) weird('enip.trailing_bytes');
-  return { ...header, body };
+  return { command, length, sessionHandle, status, contextLo, contextHi, options, body };
 }
 
 function decodeBody(r: Reader, command: number): EnipBody {
@@ -699,7 +698,8 @@ function decodeReadModifyWrite(data: Uint8Array): RequestDetail {
   };
 }
 
-function leBytes(b: Uint8Array, o: number, n: number): number {
+/** The `n`-byte little-endian unsigned value at `b[o]`. */
+export function leBytes(b: Uint8Array, o: number, n: number): number {
   let v = 0;
   for (let i = n - 1; i >= 0; i--) v = v * 256 + b[o + i]!;
   return v;
@@ -925,7 +925,7 @@ export function decodePath(b: Uint8Array): CipPath {
         complete = false;
         break;
       }
-      symbol = appendSymbol(symbol, b.subarray(p + 1, p + 1 + size));
+      symbol = appendSymbol(symbol, b, p + 1, size);
       p += 1 + size + (size & 1 ? 0 : 1);
       continue;
     }
@@ -940,7 +940,7 @@ export function decodePath(b: Uint8Array): CipPath {
         complete = false;
         break;
       }
-      symbol = appendSymbol(symbol, b.subarray(p + 2, p + 2 + len));
+      symbol = appendSymbol(symbol, b, p + 2, len);
       p += 2 + len + (len & 1);
       continue;
     }
@@ -961,9 +961,13 @@ export function decodePath(b: Uint8Array): CipPath {
   return key === undefined ? path : { ...path, key };
 }
 
-function appendSymbol(symbol: string, chars: Uint8Array): string {
+/** Tag names repeat in every poll: decoded once per distinct name. */
+const SYMBOLS = new TextMemo(256, 64);
+
+/** `symbol` with the name segment `b[off, off + len)` appended (dotted), bounded. */
+function appendSymbol(symbol: string, b: Uint8Array, off: number, len: number): string {
   if (symbol.length >= MAX_SYMBOL) return symbol;
-  const s = printable(chars, MAX_SYMBOL);
+  const s = SYMBOLS.printable(b, off, len, MAX_SYMBOL);
   return (symbol === '' ? s : `${symbol}.${s}`).slice(0, MAX_SYMBOL);
 }
 

@@ -6,15 +6,17 @@ import { incomplete, malformed, ok, type Decoded } from '../../core/decoded.ts';
 import { createDatagramAnalyzer } from '../_core/datagram.ts';
 import { PduFramer } from '../_core/pdu-framer.ts';
 import { defineProtocol, type AnalyzerContext, type Direction, type StreamAnalyzer } from '../_core/types.ts';
-import { CPF, ENIP_IO_PORT, ENIP_PORT, MAX_CPF_ITEMS, MAX_ENCAP_MESSAGE, MAX_CIP_DEPTH } from './constants.ts';
+import { CPF, ENIP_IO_PORT, ENIP_PORT, MAX_CPF_ITEMS, MAX_ENCAP_MESSAGE, MAX_CIP_DEPTH, SERVICE } from './constants.ts';
 import { decodeEnip, frameEnip, u16le, u32le, type CipMessage } from './decode.ts';
-import { EnipTransactions } from './state.ts';
+import { FAST, fastMessage, frameEnipAt } from './fast.ts';
+import { EnipTransactions, REQUEST, RESPONSE } from './state.ts';
 
 export { decodeEnip, decodeCip, decodePath, frameEnip } from './decode.ts';
 export type { CipMessage, CipPath, CipRequest, CipResponse, EnipBody, EnipMessage } from './decode.ts';
 
 /** Codes reported to `ctx.pdu` for CIP services, above the 16-bit encapsulation commands. */
 export const CIP_PDU_BASE = 0x10000;
+const SERVICE_MSP = SERVICE.multipleServicePacket;
 
 /**
  * One EtherNet/IP flow on port 44818 (TCP: `datagram` false, a framed byte stream per direction;
@@ -34,10 +36,14 @@ export class EnipAnalyzer implements StreamAnalyzer {
   private readonly transactions: EnipTransactions;
   private confirmed = false;
   private detached = false;
+  /** Whether the fast path is tried (tests turn it off to compare it with the general path). */
+  private readonly fast: boolean;
 
-  constructor(ctx: AnalyzerContext, datagram = false, maxPending?: number) {
+  /** `fast` false: no fast path and no reuse of records, a reference for tests. */
+  constructor(ctx: AnalyzerContext, datagram = false, maxPending?: number, fast = true) {
     this.ctx = ctx;
-    this.transactions = new EnipTransactions(ctx, maxPending);
+    this.fast = fast;
+    this.transactions = new EnipTransactions(ctx, maxPending, fast);
     if (datagram) this.framers = null;
     else {
       const bad = (): void => this.badFrame();
@@ -64,6 +70,21 @@ export class EnipAnalyzer implements StreamAnalyzer {
     else this.violate();
   }
 
+  /** `data` for `buf[off, off + len)`: a segment that is one whole common message is handled in place. */
+  dataAt(dir: Direction, buf: Uint8Array, off: number, len: number, tsMicros: number): void {
+    if (this.detached) return;
+    if (this.framers === null) {
+      this.data(dir, buf.subarray(off, off + len), tsMicros);
+      return;
+    }
+    const framer = this.framers[dir];
+    if (framer.idle && frameEnipAt(buf, off, len) === len && this.fastMessage(dir, buf, off, len, tsMicros)) {
+      framer.deliveredWhole(len);
+      return;
+    }
+    framer.data(buf.subarray(off, off + len), tsMicros);
+  }
+
   gap(dir: Direction, lostBytes: number): void {
     if (this.detached || this.framers === null) return;
     this.framers[dir].gap(lostBytes);
@@ -75,7 +96,7 @@ export class EnipAnalyzer implements StreamAnalyzer {
   }
 
   private message(dir: Direction, bytes: Uint8Array, ts: number): void {
-    if (this.detached) return;
+    if (this.detached || this.fastMessage(dir, bytes, 0, bytes.length, ts)) return;
     const d = decodeEnip(bytes);
     if (d.kind !== 'ok') {
       if (this.confirmed) this.ctx.anomaly(d.kind === 'malformed' ? d.code : 'enip.truncated');
@@ -95,6 +116,34 @@ export class EnipAnalyzer implements StreamAnalyzer {
     const anomalies = d.anomalies;
     for (let i = 0; i < anomalies.length; i++) this.ctx.anomaly(anomalies[i]!);
     this.transactions.message(m, dir, ts);
+  }
+
+  /**
+   * A whole message `b[o, o + n)` of the fast path's shapes (fast.ts), handled without its decoded
+   * record: the same trace, confirmation and pairing as the general path. False when not taken.
+   */
+  private fastMessage(dir: Direction, b: Uint8Array, o: number, n: number, ts: number): boolean {
+    if (!this.fast || !fastMessage(b, o, n)) return false;
+    const trace = this.ctx.pdu;
+    if (trace !== undefined) {
+      trace(dir, FAST.command);
+      if (FAST.response) {
+        trace(dir, CIP_PDU_BASE + FAST.service);
+        for (let i = 0; i < RESPONSE.replies; i++) trace(dir, CIP_PDU_BASE + RESPONSE.replyService[i]!);
+      } else {
+        const S = REQUEST;
+        if (S.routed) trace(dir, CIP_PDU_BASE + FAST.service);
+        if (S.multiple) trace(dir, CIP_PDU_BASE + SERVICE_MSP);
+        for (let i = 0; i < S.count; i++) trace(dir, CIP_PDU_BASE + S.service[i]!);
+      }
+    }
+    if (!this.confirmed) {
+      this.confirmed = true;
+      this.ctx.confirm();
+    }
+    if (FAST.response) this.transactions.response(dir, FAST.command, FAST.contextLo, FAST.contextHi, FAST.sequence);
+    else this.transactions.request(dir, FAST.command, FAST.contextLo, FAST.contextHi, FAST.sequence, ts);
+    return true;
   }
 
   private badFrame(): void {

@@ -131,6 +131,62 @@ test('PendingTable: displaces the same key, evicts the oldest past the bound', (
   assert.equal(p.size, 0);
 });
 
+/** The table as it was before the newest entry got a slot of its own: one Map, oldest first. */
+class MapPending<T> {
+  readonly map = new Map<number, T>();
+  private readonly max: number;
+  constructor(max: number) {
+    this.max = max;
+  }
+  add(key: number, value: T): T | undefined {
+    const same = this.map.get(key);
+    if (same !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, value);
+      return same;
+    }
+    let evicted: T | undefined;
+    if (this.map.size >= this.max) evicted = this.takeOldest();
+    this.map.set(key, value);
+    return evicted;
+  }
+  take(key: number): T | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) this.map.delete(key);
+    return v;
+  }
+  takeOldest(): T | undefined {
+    const first = this.map.keys().next();
+    if (first.done === true) return undefined;
+    const v = this.map.get(first.value);
+    this.map.delete(first.value);
+    return v;
+  }
+}
+
+test('property: PendingTable agrees with a plain insertion-ordered Map', () => {
+  const step = fc.oneof(
+    fc.record({ op: fc.constant('add' as const), key: fc.integer({ min: 0, max: 5 }) }),
+    fc.record({ op: fc.constant('take' as const), key: fc.integer({ min: 0, max: 5 }) }),
+    fc.record({ op: fc.constant('oldest' as const), key: fc.constant(0) }),
+  );
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 4 }), fc.array(step, { maxLength: 40 }), (max, steps) => {
+      const p = new PendingTable<string>(max);
+      const m = new MapPending<string>(max);
+      steps.forEach((s, i) => {
+        if (s.op === 'add') assert.equal(p.add(s.key, `v${i}`), m.add(s.key, `v${i}`));
+        else if (s.op === 'take') assert.equal(p.take(s.key), m.take(s.key));
+        else assert.equal(p.takeOldest(), m.takeOldest());
+        assert.equal(p.size, m.map.size);
+      });
+      for (let v = m.takeOldest(); v !== undefined; v = m.takeOldest()) assert.equal(p.takeOldest(), v);
+      assert.equal(p.takeOldest(), undefined);
+    }),
+    { numRuns: 2000 },
+  );
+});
+
 test('property: frameTpkt and decodeCotp are total and consistent on random bytes', () => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 80 }), (bytes) => {

@@ -12,7 +12,16 @@ import { S7PlusSession } from '../s7comm/plus-state.ts';
 import { S7PLUS_PROTOCOL_ID, S7PLUS_VERSION } from '../s7comm/plus.ts';
 import { S7Session } from '../s7comm/state.ts';
 import { S7_PROTOCOL_ID } from '../s7comm/constants.ts';
-import { DT_EOT, ISO_TSAP_PORT, MAX_TPKT_LENGTH, MAX_TSDU_LENGTH, TPDU, type IsoApplication } from './constants.ts';
+import {
+  DT_EOT,
+  ISO_TSAP_PORT,
+  MAX_TPKT_LENGTH,
+  MAX_TSDU_LENGTH,
+  MIN_TPKT_LENGTH,
+  TPDU,
+  TPKT_VERSION,
+  type IsoApplication,
+} from './constants.ts';
 import { decodeCotp, frameTpkt } from './decode.ts';
 import { TsduAssembler } from './reassembly.ts';
 import type { IsoLink, TsduHandler } from './types.ts';
@@ -82,6 +91,7 @@ export class IsoTsapAnalyzer implements StreamAnalyzer {
   private readonly tsdus: readonly [TsduAssembler, TsduAssembler];
   private readonly link: IsoLink;
   private readonly maxPending: number | undefined;
+  private readonly fastPath: boolean;
   private app: TsduHandler | null = null;
   private appName: IsoApplication | null = null;
   private confirmed = false;
@@ -91,9 +101,11 @@ export class IsoTsapAnalyzer implements StreamAnalyzer {
   /** Application PDUs decoded without error (two confirm the flow). */
   private validPdus = 0;
 
-  constructor(ctx: AnalyzerContext, maxPending?: number) {
+  /** `fastPath` false keeps S7comm off its fast path (to test that both paths agree). */
+  constructor(ctx: AnalyzerContext, maxPending?: number, fastPath = true) {
     this.ctx = ctx;
     this.maxPending = maxPending;
+    this.fastPath = fastPath;
     const bad = (): void => this.badFrame();
     this.framers = [
       new PduFramer(frameTpkt, (pdu, ts) => this.tpkt(0, pdu, ts), bad, MAX_TPKT_LENGTH),
@@ -122,6 +134,38 @@ export class IsoTsapAnalyzer implements StreamAnalyzer {
   data(dir: Direction, bytes: Uint8Array, tsMicros: number): void {
     if (this.detached) return;
     this.framers[dir].data(bytes, tsMicros);
+  }
+
+  /**
+   * `data` for `buf[off, off + len)`. A segment that is one whole TPKT holding a class 0 DT with EOT
+   * (a whole TSDU), with nothing held by the framer or the reassembler, goes straight to the
+   * application, through its `tsduAt` when it has one (no view at all): no framer or reassembler
+   * round. This is what the framer, `tpkt` and `dt` would do with it.
+   */
+  dataAt(dir: Direction, buf: Uint8Array, off: number, len: number, tsMicros: number): void {
+    if (this.detached) return;
+    const framer = this.framers[dir];
+    const app = this.app;
+    if (
+      app !== null &&
+      len > MIN_TPKT_LENGTH &&
+      buf[off] === TPKT_VERSION &&
+      buf[off + 1] === 0 &&
+      ((buf[off + 2]! << 8) | buf[off + 3]!) === len &&
+      buf[off + 4] === 2 &&
+      buf[off + 5] === TPDU.dt &&
+      (buf[off + 6]! & DT_EOT) !== 0 &&
+      framer.idle &&
+      this.tsdus[dir].idle
+    ) {
+      this.synced = true;
+      framer.deliveredWhole(len);
+      if (app.tsduAt === undefined || !app.tsduAt(dir, buf, off + 7, len - 7, tsMicros)) {
+        app.tsdu(dir, buf.subarray(off + 7, off + len), tsMicros);
+      }
+      return;
+    }
+    framer.data(buf.subarray(off, off + len), tsMicros);
   }
 
   gap(dir: Direction, lostBytes: number): void {
@@ -182,7 +226,7 @@ export class IsoTsapAnalyzer implements StreamAnalyzer {
     this.appName = name;
     this.app =
       name === 's7comm'
-        ? new S7Session(this.link, this.maxPending)
+        ? new S7Session(this.link, this.maxPending, this.fastPath)
         : name === 's7comm_plus'
           ? new S7PlusSession(this.link, this.maxPending)
           : new MmsSession(this.link, this.maxPending);

@@ -27,6 +27,11 @@ export class TsduAssembler {
     return this.len;
   }
 
+  /** Nothing held or being discarded: a DT with EOT set is a whole TSDU by itself. */
+  get idle(): boolean {
+    return this.len === 0 && !this.discarding;
+  }
+
   /** The next DT's user data; returns the whole TSDU when `eot` completes one, else null. */
   push(data: Uint8Array, eot: boolean): Uint8Array | null {
     this.overflowed = false;

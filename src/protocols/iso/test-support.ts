@@ -4,7 +4,7 @@
 
 import { FRAME, PacketView, TCP_SYN } from '../link/packet.ts';
 import { decodeFrame } from '../link/decode.ts';
-import { TcpStream, type TcpStreamLimits } from '../_core/tcp-stream.ts';
+import { TcpStream, type TcpStreamLimits, type TcpStreamSink } from '../_core/tcp-stream.ts';
 import type { AnalyzerContext, AssetFact, Direction, OperationEvent, StreamAnalyzer } from '../_core/types.ts';
 import { ISO_TSAP_PORT } from './constants.ts';
 import { IsoTsapAnalyzer } from './index.ts';
@@ -135,9 +135,17 @@ export class CaptureReplay {
   private readonly byKey = new Map<string, ReplayFlow>();
   private readonly view = new PacketView();
   private readonly limits: TcpStreamLimits | undefined;
+  private readonly zeroView: boolean;
+  private readonly fastPath: boolean;
 
-  constructor(limits?: TcpStreamLimits) {
+  /**
+   * `zeroView` hands in-order segments over through `dataAt`, as the packet path does; `fastPath`
+   * false keeps S7comm off its fast path.
+   */
+  constructor(limits?: TcpStreamLimits, zeroView = false, fastPath = true) {
     this.limits = limits;
+    this.zeroView = zeroView;
+    this.fastPath = fastPath;
   }
 
   packet(buf: Uint8Array, off: number, len: number, linkType: number, ts: number): void {
@@ -179,11 +187,15 @@ export class CaptureReplay {
       (dir, code) => this.traces.push({ frame: this.frame, flow: id, dir, code }),
       (fact) => this.facts.push({ frame: this.frame, flow: id, fact }),
     );
-    const analyzer = new IsoTsapAnalyzer(ctx);
-    const sink = (dir: Direction) => ({
-      data: (b: Uint8Array, ts: number): void => analyzer.data(dir, b, ts),
-      gap: (n: number): void => analyzer.gap(dir, n),
-    });
+    const analyzer = new IsoTsapAnalyzer(ctx, undefined, this.fastPath);
+    const sink = (dir: Direction): TcpStreamSink => {
+      const data = (b: Uint8Array, ts: number): void => analyzer.data(dir, b, ts);
+      const gap = (n: number): void => analyzer.gap(dir, n);
+      if (!this.zeroView) return { data, gap };
+      const dataAt = (b: Uint8Array, off: number, len: number, ts: number): void =>
+        analyzer.dataAt(dir, b, off, len, ts);
+      return { data, dataAt, gap };
+    };
     const flow: ReplayFlow = {
       id,
       ctx,

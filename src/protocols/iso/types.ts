@@ -19,6 +19,11 @@ export interface IsoLink {
 export interface TsduHandler {
   /** One whole TSDU; the bytes are only valid during the call. */
   tsdu(dir: Direction, bytes: Uint8Array, tsMicros: number): void;
+  /**
+   * Optional fast form of `tsdu` for the TSDU `buf[off, off + len)`, so the common PDU needs no
+   * view: true when it was handled, false (having done nothing) to have it sent through `tsdu`.
+   */
+  tsduAt?(dir: Direction, buf: Uint8Array, off: number, len: number, tsMicros: number): boolean;
   /** Bytes were lost in this direction. */
   gap(dir: Direction): void;
   /** End of flow: report requests still waiting as unanswered. */

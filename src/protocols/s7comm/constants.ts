@@ -160,8 +160,11 @@ const JOB_OPS: ReadonlyMap<number, OperationInfo> = new Map([
 
 const UNKNOWN_JOB = op('unknown_function', 'other');
 
+/** JOB_OPS by function code, so a PDU costs an index instead of a Map lookup. */
+const JOB_TABLE: readonly OperationInfo[] = Array.from({ length: 256 }, (_, f) => JOB_OPS.get(f) ?? UNKNOWN_JOB);
+
 export function jobOperation(func: number): OperationInfo {
-  return JOB_OPS.get(func) ?? UNKNOWN_JOB;
+  return JOB_TABLE[func] ?? UNKNOWN_JOB;
 }
 
 /** PI services with an operation of their own (the rest are `s7comm.plc_control`). */
@@ -250,8 +253,15 @@ const UNKNOWN_USERDATA = op('userdata', 'other');
 /** Cyclic data pushed by the PLC after a subscription: values read, counted from the server. */
 const CYCLIC_PUSH = op('cyclic_data', 'read');
 
+/** USERDATA_OPS with the group fallbacks, by group << 8 | subfunction (group 0..15). */
+const USERDATA_TABLE: readonly OperationInfo[] = Array.from(
+  { length: 16 * 256 },
+  (_, k) => USERDATA_OPS.get(k) ?? GROUP_OPS.get(k >> 8) ?? UNKNOWN_USERDATA,
+);
+const MODE_TRANSITION = GROUP_OPS.get(GROUP.modeTransition)!;
+
 export function userdataOperation(type: number, group: number, subfunction: number): OperationInfo {
-  if (group === GROUP.modeTransition) return GROUP_OPS.get(group)!;
+  if (group === GROUP.modeTransition) return MODE_TRANSITION;
   if (type === UD_TYPE.push && group === GROUP.cyclic) return CYCLIC_PUSH;
-  return USERDATA_OPS.get((group << 8) | subfunction) ?? GROUP_OPS.get(group) ?? UNKNOWN_USERDATA;
+  return USERDATA_TABLE[(group << 8) | subfunction] ?? UNKNOWN_USERDATA;
 }

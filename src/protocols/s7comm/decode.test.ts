@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Decoded } from '../../core/decoded.ts';
+import { Reader, ShortRead } from '../../core/reader.ts';
 import { hex } from '../iso/test-support.ts';
 import { decodeS7Pdu, type S7Pdu } from './decode.ts';
 import { decodeS7PlusFrame, s7plusHasTrailer, sessionVersion, type S7PlusFrame } from './plus.ts';
@@ -376,3 +377,92 @@ test('property: S7 PDUs with valid headers and random parts decode or are malfor
 function checkViews(p: S7Pdu): void {
   if (p.data.kind === 'items') for (const it of p.data.items) assert.ok(it.data.length <= 65_535);
 }
+
+/** The item decoder as first written, over a sub-reader per specification: the reference. */
+function referenceItems(param: Uint8Array): unknown {
+  const r = new Reader(param);
+  try {
+    r.skip(1);
+    const count = r.u8();
+    const items = [];
+    for (let i = 0; i < count; i++) {
+      r.u8();
+      const spec = r.sub(r.u8());
+      const syntaxId = spec.u8();
+      if (syntaxId === 0x10 && spec.remaining >= 9) {
+        const transportSize = spec.u8();
+        const length = spec.u16();
+        const dbNumber = spec.u16();
+        const area = spec.u8();
+        const address = spec.u24();
+        items.push({
+          syntaxId,
+          transportSize,
+          length,
+          dbNumber,
+          area,
+          address,
+          byteAddress: address >>> 3,
+          bitAddress: address & 7,
+        });
+      } else if (syntaxId === 0xb0 && spec.remaining >= 6) {
+        spec.skip(1);
+        const length = spec.u8();
+        const dbNumber = spec.u16();
+        const start = spec.u16();
+        items.push({
+          syntaxId,
+          transportSize: 2,
+          length,
+          dbNumber,
+          area: 0x84,
+          address: start << 3,
+          byteAddress: start,
+          bitAddress: 0,
+        });
+      } else {
+        items.push({
+          syntaxId,
+          transportSize: -1,
+          length: 0,
+          dbNumber: 0,
+          area: -1,
+          address: 0,
+          byteAddress: 0,
+          bitAddress: 0,
+        });
+      }
+    }
+    return items;
+  } catch (e) {
+    if (e instanceof ShortRead) return null;
+    throw e;
+  }
+}
+
+test('property: read var job items (S7ANY, DBREAD, others, cut short) decode as the reference reads them', () => {
+  const spec = fc.oneof(
+    fc
+      .tuple(fc.constantFrom(0x10, 0xb0, 0xb2, 0x82), fc.uint8Array({ minLength: 6, maxLength: 11 }))
+      .map(([s, rest]) => [s, ...rest]),
+    fc.uint8Array({ maxLength: 3 }).map((b) => [...b]),
+  );
+  const item = fc
+    .tuple(fc.constantFrom(0x12, 0x12, 0x11), spec, fc.integer({ min: -1, max: 1 }))
+    .map(([v, sp, fix]) => [v, Math.max(0, sp.length + fix), ...sp]);
+  fc.assert(
+    fc.property(fc.array(item, { maxLength: 4 }), fc.integer({ min: 0, max: 5 }), (items, count) => {
+      const param = Uint8Array.from([0x04, count, ...items.flat()]);
+      const pdu = Uint8Array.from([0x32, 0x01, 0, 0, 0, 1, param.length >> 8, param.length & 0xff, 0, 0, ...param]);
+      const d = decodeS7Pdu(pdu);
+      const want = referenceItems(param);
+      if (want === null) assert.equal(d.kind, 'malformed');
+      else {
+        const got = ok(d);
+        assert.equal(got.param.kind, 'var_request');
+        if (got.param.kind === 'var_request') assert.deepEqual(got.param.items, want);
+      }
+    }),
+    { numRuns: 3000 },
+  );
+});

@@ -247,25 +247,28 @@ function decodeParam(rosctr: number, p: Uint8Array, anomalies: string[]): S7Para
   }
 }
 
-/** One variable specification: 0x12, length, syntax id, then the syntax's fields. */
+/**
+ * One variable specification: 0x12, length, syntax id, then the syntax's fields. The fields are read
+ * in place: the specification's length is checked once, and each syntax reads only when it fits.
+ */
 function decodeItem(r: Reader, anomalies: string[]): S7Item {
   const varspec = r.u8();
   const specLen = r.u8();
-  const spec = r.sub(specLen);
+  r.need(specLen);
+  const b = r.bytes;
+  const at = r.pos;
+  r.pos += specLen;
   if (varspec !== 0x12 && !anomalies.includes('s7comm.bad_item_spec')) anomalies.push('s7comm.bad_item_spec');
-  const syntaxId = spec.u8();
+  if (specLen === 0) throw new ShortRead(at);
+  const syntaxId = b[at]!;
   if (syntaxId === SYNTAX.s7any && specLen >= 10) {
-    const transportSize = spec.u8();
-    const length = spec.u16();
-    const dbNumber = spec.u16();
-    const area = spec.u8();
-    const address = spec.u24();
+    const address = (b[at + 7]! << 16) | (b[at + 8]! << 8) | b[at + 9]!;
     return {
       syntaxId,
-      transportSize,
-      length,
-      dbNumber,
-      area,
+      transportSize: b[at + 1]!,
+      length: (b[at + 2]! << 8) | b[at + 3]!,
+      dbNumber: (b[at + 4]! << 8) | b[at + 5]!,
+      area: b[at + 6]!,
       address,
       byteAddress: address >>> 3,
       bitAddress: address & 7,
@@ -273,15 +276,12 @@ function decodeItem(r: Reader, anomalies: string[]): S7Item {
   }
   if (syntaxId === SYNTAX.dbread && specLen >= 7) {
     // DBREAD (S7-400): number of areas, then per area length, DB number, start address.
-    spec.skip(1);
-    const length = spec.u8();
-    const dbNumber = spec.u16();
-    const start = spec.u16();
+    const start = (b[at + 5]! << 8) | b[at + 6]!;
     return {
       syntaxId,
       transportSize: 0x02,
-      length,
-      dbNumber,
+      length: b[at + 2]!,
+      dbNumber: (b[at + 3]! << 8) | b[at + 4]!,
       area: 0x84,
       address: start << 3,
       byteAddress: start,

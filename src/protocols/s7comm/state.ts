@@ -13,11 +13,14 @@ import {
   GROUP,
   RETURN_OK,
   ROSCTR,
+  S7_PROTOCOL_ID,
   SUBF_READ_SZL,
+  SYNTAX,
   TRANSPORT_SIZE_BYTES,
   TS,
   UD_TYPE,
   USERDATA_TRACE_OFFSET,
+  dataLengthInBits,
   jobOperation,
   piServiceOperation,
   userdataOperation,
@@ -34,10 +37,33 @@ type IdentityFact = Mutable<Extract<AssetFact, { kind: 'identity' }>>;
 interface Pending {
   readonly op: Mutable<OperationEvent>;
   /** Job function, or userdata group << 8 | subfunction. */
-  readonly code: number;
+  code: number;
   /** Items requested (read/write var), or -1. */
-  readonly itemCount: number;
+  itemCount: number;
+  /**
+   * Made by the fast path for a read var job: its op has exactly the fields of a read (no values),
+   * so once reported without an exception it may go back to the pool.
+   */
+  readonly pooled: boolean;
 }
+
+/** An operation record of the read fast path: always the same fields, so it can be reused. */
+type ReadOp = Mutable<OperationEvent> & { address: number; quantity: number; addressSpace: string };
+/** Read records kept for reuse per flow. */
+const POOL_SIZE = 8;
+
+const READ_VAR = jobOperation(FUNC.readVar);
+const WRITE_VAR = jobOperation(FUNC.writeVar);
+/** Element size in bytes per S7ANY transport size (TRANSPORT_SIZE_BYTES, 1 when not listed). */
+const ELEMENT_BYTES: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (let i = 0; i < 256; i++) t[i] = TRANSPORT_SIZE_BYTES[i] ?? 1;
+  return t;
+})();
+const SZL_READ = (GROUP.cpu << 8) | SUBF_READ_SZL;
+const NO_BYTES = new Uint8Array(0);
+/** Big-endian REAL values of the write fast path. */
+const REAL = new DataView(new ArrayBuffer(4));
 
 /** Pending key: requester direction, job or userdata, PDU reference. */
 const key = (requester: Direction, userdata: boolean, pduRef: number): number =>
@@ -55,13 +81,27 @@ export class S7Session implements TsduHandler {
   private readonly pending: PendingTable<Pending>;
   /** Read SZL responses in several data units, by responder and data unit reference. */
   private readonly szlParts = new Map<number, Uint8Array>();
+  private readonly pool: Pending[] = [];
+  /** The operation record of pushes (reported at once, never kept). */
+  private readonly pushOp: Mutable<OperationEvent> = {
+    name: '',
+    protocol: 's7comm',
+    code: 0,
+    access: 'other',
+    tsMicros: 0,
+    responded: false,
+  };
+  private readonly fastPath: boolean;
 
-  constructor(link: IsoLink, maxPending: number = LIMITS.pendingRequestsPerFlow) {
+  /** `fastPath` false sends every PDU through the general decoder (to test that both agree). */
+  constructor(link: IsoLink, maxPending: number = LIMITS.pendingRequestsPerFlow, fastPath = true) {
     this.link = link;
     this.pending = new PendingTable(maxPending);
+    this.fastPath = fastPath;
   }
 
   tsdu(dir: Direction, bytes: Uint8Array, ts: number): void {
+    if (this.fastPath && this.fast(dir, bytes, 0, bytes.length, ts)) return;
     const ctx = this.link.ctx;
     const d = decodeS7Pdu(bytes);
     if (d.kind !== 'ok') {
@@ -93,6 +133,235 @@ export class S7Session implements TsduHandler {
       default:
         break;
     }
+  }
+
+  /** `tsdu` for `buf[off, off + len)`; false (nothing done) when the PDU needs the general path. */
+  tsduAt(dir: Direction, buf: Uint8Array, off: number, len: number, ts: number): boolean {
+    return this.fastPath && this.fast(dir, buf, off, len, ts);
+  }
+
+  /**
+   * Read var and write var jobs of S7ANY items, their ack_data, and userdata are most of S7comm
+   * traffic: they are paired here straight from the bytes, without the decoded records. Anything
+   * else (other functions, other item syntaxes, any anomaly, trailing bytes) returns false before
+   * doing anything, and the general path gives the same result for what is taken here (property
+   * tests in fast.test.ts hold the two together).
+   */
+  private fast(dir: Direction, b: Uint8Array, o: number, n: number, ts: number): boolean {
+    if (n < 14 || b[o] !== S7_PROTOCOL_ID) return false;
+    const rosctr = b[o + 1]!;
+    const paramLength = (b[o + 6]! << 8) | b[o + 7]!;
+    const dataLength = (b[o + 8]! << 8) | b[o + 9]!;
+    if (rosctr === ROSCTR.job) {
+      if (10 + paramLength + dataLength !== n) return false;
+      const func = b[o + 10]!;
+      if (func === FUNC.readVar) return this.fastJob(dir, b, o, paramLength, -1, 0, ts);
+      if (func === FUNC.writeVar) return this.fastJob(dir, b, o, paramLength, o + 10 + paramLength, o + n, ts);
+      return false;
+    }
+    if (rosctr === ROSCTR.userdata) {
+      if (paramLength < 8 || 10 + paramLength + dataLength !== n) return false;
+      return this.fastUserdata(dir, b, o, paramLength, dataLength, ts);
+    }
+    if (rosctr === ROSCTR.ackData) {
+      if (paramLength !== 2 || 12 + paramLength + dataLength !== n) return false;
+      const func = b[o + 12]!;
+      if (func !== FUNC.readVar && func !== FUNC.writeVar) return false;
+      return this.fastAck(dir, b, o, n, func);
+    }
+    return false;
+  }
+
+  /**
+   * A read var job (`dataStart` -1) or a write var job (its data part in [dataStart, dataEnd)): one
+   * or more S7ANY items of exactly 12 bytes filling the parameter part.
+   */
+  private fastJob(
+    dir: Direction,
+    b: Uint8Array,
+    o: number,
+    paramLength: number,
+    dataStart: number,
+    dataEnd: number,
+    ts: number,
+  ): boolean {
+    const count = b[o + 11]!;
+    if (count === 0 || paramLength !== 2 + 12 * count) return false;
+    // The span of the items in the first item's area and DB (setRange).
+    const i0 = o + 12;
+    const area = b[i0 + 8]!;
+    const db = (b[i0 + 6]! << 8) | b[i0 + 7]!;
+    const isCounted = counted(area);
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = 0;
+    for (let i = 0, p = i0; i < count; i++, p += 12) {
+      if (b[p] !== 0x12 || b[p + 1] !== 0x0a || b[p + 2] !== SYNTAX.s7any) return false;
+      if (b[p + 8] !== area || ((b[p + 6]! << 8) | b[p + 7]!) !== db) continue;
+      const length = (b[p + 4]! << 8) | b[p + 5]!;
+      const address = (b[p + 9]! << 16) | (b[p + 10]! << 8) | b[p + 11]!;
+      let start: number;
+      let size: number;
+      if (isCounted) {
+        start = address;
+        size = Math.max(1, length);
+      } else {
+        start = address >>> 3;
+        const elem = ELEMENT_BYTES[b[p + 3]!]!;
+        size = elem === 0 ? Math.max(1, ((address & 7) + Math.max(1, length) + 7) >>> 3) : elem * length;
+      }
+      if (start < lo) lo = start;
+      if (start + size > hi) hi = start + size;
+    }
+    let values: number[] | null = null;
+    if (dataStart >= 0) {
+      values = fastWriteValues(b, i0, count, dataStart, dataEnd);
+      if (values === null) return false;
+    }
+    this.link.decoded();
+    const func = b[o + 10]!;
+    this.link.ctx.pdu?.(dir, func);
+    const k = key(dir, false, (b[o + 4]! << 8) | b[o + 5]!);
+    const addressSpace = areaLabel(area, db);
+    if (values === null) {
+      const p = this.pool.pop();
+      if (p !== undefined) {
+        const op = p.op as ReadOp;
+        op.name = READ_VAR.operation;
+        op.code = func;
+        op.access = READ_VAR.access;
+        op.tsMicros = ts;
+        op.responded = false;
+        op.address = lo;
+        op.quantity = hi - lo;
+        op.addressSpace = addressSpace;
+        p.code = func;
+        p.itemCount = count;
+        this.add(k, p);
+        return true;
+      }
+    }
+    const info = values === null ? READ_VAR : WRITE_VAR;
+    const op: Mutable<OperationEvent> = {
+      name: info.operation,
+      protocol: 's7comm',
+      code: func,
+      access: info.access,
+      tsMicros: ts,
+      responded: false,
+      address: lo,
+      quantity: hi - lo,
+      addressSpace,
+    };
+    if (values !== null && values.length > 0) op.values = values;
+    this.add(k, { op, code: func, itemCount: count, pooled: values === null });
+    return true;
+  }
+
+  /** The ack_data of a read var or write var job, parameter part of exactly function and item count. */
+  private fastAck(dir: Direction, b: Uint8Array, o: number, n: number, func: number): boolean {
+    const count = b[o + 13]!;
+    const d = o + 14;
+    const end = o + n;
+    // firstFailure: the first item's return code when no item succeeded.
+    let failed = -1;
+    if (d < end) {
+      if (func === FUNC.writeVar) {
+        if (end - d < count) return false;
+        let anyOk = false;
+        for (let i = 0; i < count; i++) if (b[d + i] === RETURN_OK) anyOk = true;
+        if (count > 0 && !anyOk) failed = b[d]!;
+      } else {
+        let q = d;
+        let anyOk = false;
+        for (let i = 0; i < count; i++) {
+          if (q + 4 > end) return false;
+          const returnCode = b[q]!;
+          const length = (b[q + 2]! << 8) | b[q + 3]!;
+          const present = returnCode === 0x00 || returnCode === RETURN_OK;
+          const bytes = !present ? 0 : dataLengthInBits(b[q + 1]!) ? (length + 7) >>> 3 : length;
+          q += 4;
+          if (q + bytes > end) return false;
+          q += bytes;
+          if ((bytes & 1) === 1 && i < count - 1 && q < end) q++;
+          if (returnCode === RETURN_OK) anyOk = true;
+        }
+        if (count > 0 && !anyOk) failed = b[d]!;
+      }
+    }
+    this.link.decoded();
+    const ctx = this.link.ctx;
+    ctx.pdu?.(dir, func);
+    const p = this.pending.take(key(other(dir), false, (b[o + 4]! << 8) | b[o + 5]!));
+    if (p === undefined) {
+      ctx.anomaly('s7comm.unmatched_response');
+      return true;
+    }
+    const op = p.op;
+    op.responded = true;
+    const errorClass = b[o + 10]!;
+    const errorCode = b[o + 11]!;
+    if (errorClass !== 0 || errorCode !== 0) op.exception = (errorClass << 8) | errorCode;
+    if (func !== p.code) ctx.anomaly('s7comm.response_mismatch');
+    else if (p.itemCount >= 0) {
+      if (count !== p.itemCount) ctx.anomaly('s7comm.response_mismatch');
+      if (failed >= 0 && op.exception === undefined) op.exception = failed;
+    }
+    ctx.operation(op);
+    this.recycle(p);
+    this.link.answered();
+    return true;
+  }
+
+  /** A userdata PDU whose data part, if any, holds its payload whole. */
+  private fastUserdata(
+    dir: Direction,
+    b: Uint8Array,
+    o: number,
+    paramLength: number,
+    dataLength: number,
+    ts: number,
+  ): boolean {
+    const p = o + 10;
+    let returnCode = -1;
+    let ps = 0;
+    let pe = 0;
+    if (dataLength > 0) {
+      if (dataLength < 4) return false;
+      const d = p + paramLength;
+      const length = (b[d + 2]! << 8) | b[d + 3]!;
+      if (4 + length > dataLength) return false;
+      returnCode = b[d]!;
+      ps = d + 4;
+      pe = ps + length;
+    }
+    // Parameter: head (3), length, method, type/group, subfunction, sequence [, DUR, LDU, error].
+    const long = b[p + 3]! >= 8 && paramLength >= 12;
+    const tg = b[p + 5]!;
+    const group = tg & 0x0f;
+    const subfunction = b[p + 6]!;
+    this.link.decoded();
+    if (group !== GROUP.modeTransition) this.link.ctx.pdu?.(dir, USERDATA_TRACE_OFFSET + subfunction);
+    this.userdataFields(
+      dir,
+      (b[o + 4]! << 8) | b[o + 5]!,
+      tg >> 4,
+      group,
+      subfunction,
+      long ? b[p + 8]! : 0,
+      long ? b[p + 9]! : -1,
+      long ? (b[p + 10]! << 8) | b[p + 11]! : 0,
+      returnCode,
+      b,
+      ps,
+      pe,
+      ts,
+    );
+    return true;
+  }
+
+  /** The context keeps nothing of a reported operation: a fast-path read record can be reused. */
+  private recycle(p: Pending): void {
+    if (p.pooled && p.op.exception === undefined && this.pool.length < POOL_SIZE) this.pool.push(p);
   }
 
   gap(_dir: Direction): void {
@@ -131,7 +400,7 @@ export class S7Session implements TsduHandler {
       }
       if (param.blockType !== '') op.addressSpace = param.blockType;
     }
-    this.add(key(dir, false, pdu.pduRef), { op, code: func, itemCount });
+    this.add(key(dir, false, pdu.pduRef), { op, code: func, itemCount, pooled: false });
   }
 
   private ack(dir: Direction, pdu: S7Pdu): void {
@@ -151,16 +420,67 @@ export class S7Session implements TsduHandler {
       if (failed >= 0 && op.exception === undefined) op.exception = failed;
     }
     ctx.operation(op);
+    this.recycle(p);
     this.link.answered();
   }
 
   private userdata(dir: Direction, pdu: S7Pdu, ts: number): void {
     const param = pdu.param;
     if (param.kind !== 'userdata') return;
-    const code = (param.group << 8) | param.subfunction;
-    const info = userdataOperation(param.type, param.group, param.subfunction);
-    if (param.type === UD_TYPE.response) {
-      this.userdataResponse(dir, pdu, code);
+    const data = pdu.data;
+    const payload = data.kind === 'userdata' ? data.payload : NO_BYTES;
+    this.userdataFields(
+      dir,
+      pdu.pduRef,
+      param.type,
+      param.group,
+      param.subfunction,
+      param.dataUnitRef,
+      param.lastDataUnit,
+      param.errorCode,
+      data.kind === 'userdata' ? data.returnCode : -1,
+      payload,
+      0,
+      payload.length,
+      ts,
+    );
+  }
+
+  /**
+   * A userdata PDU by its fields: `returnCode` -1 when it has no userdata data part, else the data
+   * part's return code and its payload `b[ps, pe)`.
+   */
+  private userdataFields(
+    dir: Direction,
+    pduRef: number,
+    type: number,
+    group: number,
+    subfunction: number,
+    dataUnitRef: number,
+    lastDataUnit: number,
+    errorCode: number,
+    returnCode: number,
+    b: Uint8Array,
+    ps: number,
+    pe: number,
+    ts: number,
+  ): void {
+    const code = (group << 8) | subfunction;
+    if (type === UD_TYPE.response) {
+      this.userdataResponse(dir, pduRef, code, dataUnitRef, lastDataUnit, errorCode, returnCode, b, ps, pe);
+      return;
+    }
+    const info = userdataOperation(type, group, subfunction);
+    if (type !== UD_TYPE.request) {
+      // A push (type 0): alarms, diagnostic messages, cyclic data, mode transitions sent by the PLC
+      // unasked. One operation each, with no response to wait for; the context keeps nothing of it,
+      // so one record per flow serves them all.
+      const push = this.pushOp;
+      push.name = info.operation;
+      push.code = code;
+      push.access = info.access;
+      push.tsMicros = ts;
+      this.link.ctx.operation(push);
       return;
     }
     const op: Mutable<OperationEvent> = {
@@ -171,26 +491,28 @@ export class S7Session implements TsduHandler {
       tsMicros: ts,
       responded: false,
     };
-    if (param.type === UD_TYPE.request) {
-      if (code === ((GROUP.cpu << 8) | SUBF_READ_SZL) && pdu.data.kind === 'userdata' && pdu.data.payload.length >= 4) {
-        // The SZL id and index read.
-        const b = pdu.data.payload;
-        op.addressSpace = `szl_0x${((b[0]! << 8) | b[1]!).toString(16).padStart(4, '0')}`;
-        op.address = (b[2]! << 8) | b[3]!;
-      }
-      this.add(key(dir, true, pdu.pduRef), { op, code, itemCount: -1 });
-      return;
+    if (code === SZL_READ && returnCode >= 0 && pe - ps >= 4) {
+      // The SZL id and index read.
+      op.addressSpace = szlLabel((b[ps]! << 8) | b[ps + 1]!);
+      op.address = (b[ps + 2]! << 8) | b[ps + 3]!;
     }
-    // A push (type 0): alarms, diagnostic messages, cyclic data, mode transitions sent by the PLC
-    // unasked. One operation each, with no response to wait for.
-    this.link.ctx.operation(op);
+    this.add(key(dir, true, pduRef), { op, code, itemCount: -1, pooled: false });
   }
 
-  private userdataResponse(dir: Direction, pdu: S7Pdu, code: number): void {
+  private userdataResponse(
+    dir: Direction,
+    pduRef: number,
+    code: number,
+    dataUnitRef: number,
+    lastDataUnit: number,
+    errorCode: number,
+    returnCode: number,
+    b: Uint8Array,
+    ps: number,
+    pe: number,
+  ): void {
     const ctx = this.link.ctx;
-    const param = pdu.param;
-    if (param.kind !== 'userdata') return;
-    const p = this.pending.take(key(other(dir), true, pdu.pduRef));
+    const p = this.pending.take(key(other(dir), true, pduRef));
     if (p === undefined) {
       ctx.anomaly('s7comm.unmatched_response');
       return;
@@ -198,11 +520,10 @@ export class S7Session implements TsduHandler {
     const op = p.op;
     op.responded = true;
     if (p.code !== code) ctx.anomaly('s7comm.response_mismatch');
-    const data = pdu.data;
-    if (param.errorCode !== 0) op.exception = param.errorCode;
-    else if (data.kind === 'userdata' && data.returnCode !== RETURN_OK) op.exception = data.returnCode;
-    else if (code === ((GROUP.cpu << 8) | SUBF_READ_SZL) && data.kind === 'userdata') {
-      this.szlFragment(dir, param.dataUnitRef, param.lastDataUnit, data.payload);
+    if (errorCode !== 0) op.exception = errorCode;
+    else if (returnCode >= 0 && returnCode !== RETURN_OK) op.exception = returnCode;
+    else if (code === SZL_READ && returnCode >= 0) {
+      this.szlFragment(dir, dataUnitRef, lastDataUnit, ps === 0 && pe === b.length ? b : b.subarray(ps, pe));
     }
     ctx.operation(op);
     this.link.answered();
@@ -266,11 +587,35 @@ function other(dir: Direction): Direction {
   return dir === 0 ? 1 : 0;
 }
 
+/** Labels made, by area << 16 | DB number (polls read the same few DBs over and over). */
+const AREA_LABELS = new Map<number, string>();
+const MAX_AREA_LABELS = 4096;
+
+/** SZL address spaces made, by SZL id (clients read the same few lists). */
+const SZL_LABELS = new Map<number, string>();
+
+/** `szl_0x0011`: the address space of a Read SZL request. */
+function szlLabel(id: number): string {
+  let label = SZL_LABELS.get(id);
+  if (label === undefined) {
+    label = `szl_0x${id.toString(16).padStart(4, '0')}`;
+    if (SZL_LABELS.size >= MAX_AREA_LABELS) SZL_LABELS.clear();
+    SZL_LABELS.set(id, label);
+  }
+  return label;
+}
+
 /** `db1`, `di3`, `merker`, `inputs`, ... */
 export function areaLabel(area: number, dbNumber: number): string {
-  if (area === AREA.db) return `db${dbNumber}`;
-  if (area === AREA.di) return `di${dbNumber}`;
-  return AREA_NAMES[area] ?? `area_0x${area.toString(16).padStart(2, '0')}`;
+  const k = area * 0x10000 + dbNumber;
+  let label = AREA_LABELS.get(k);
+  if (label !== undefined) return label;
+  if (area === AREA.db) label = `db${dbNumber}`;
+  else if (area === AREA.di) label = `di${dbNumber}`;
+  else label = AREA_NAMES[area] ?? `area_0x${area.toString(16).padStart(2, '0')}`;
+  if (AREA_LABELS.size >= MAX_AREA_LABELS) AREA_LABELS.clear();
+  AREA_LABELS.set(k, label);
+  return label;
 }
 
 function counted(area: number): boolean {
@@ -346,6 +691,53 @@ export function writeValues(items: readonly S7Item[], data: readonly S7DataItem[
       } else if (size === 1) out.push(d[o]!);
       else break;
     }
+  }
+  return out;
+}
+
+/**
+ * `writeValues` for a write var job straight from its bytes: the S7ANY items (12 bytes each) at
+ * `items`, the data items in [d, end). Null when the data part is cut short (the general path
+ * reports `s7comm.bad_data`).
+ */
+function fastWriteValues(b: Uint8Array, items: number, count: number, d: number, end: number): number[] | null {
+  const out: number[] = [];
+  let q = d;
+  for (let i = 0; i < count; i++) {
+    if (q + 4 > end) return null;
+    const returnCode = b[q]!;
+    const dataTs = b[q + 1]!;
+    const length = (b[q + 2]! << 8) | b[q + 3]!;
+    const present = returnCode === 0x00 || returnCode === RETURN_OK;
+    const bytes = !present ? 0 : dataLengthInBits(dataTs) ? (length + 7) >>> 3 : length;
+    q += 4;
+    if (q + bytes > end) return null;
+    if (out.length < MAX_OPERATION_VALUES) {
+      const ts = b[items + 12 * i + 3]!;
+      if (dataTs === 0x03 || ts === TS.bit) {
+        if (bytes > 0) out.push(b[q]! & 1);
+      } else {
+        const size = ELEMENT_BYTES[ts]!;
+        if (size === 1 || size === 2 || size === 4) {
+          for (let v = q; v + size <= q + bytes && out.length < MAX_OPERATION_VALUES; v += size) {
+            if (size === 1) out.push(b[v]!);
+            else if (size === 2) {
+              const u = (b[v]! << 8) | b[v + 1]!;
+              out.push(ts === TS.int ? (u << 16) >> 16 : u);
+            } else {
+              const u = (b[v]! << 24) | (b[v + 1]! << 16) | (b[v + 2]! << 8) | b[v + 3]!;
+              if (ts === TS.real) {
+                REAL.setInt32(0, u);
+                out.push(REAL.getFloat32(0));
+              } else out.push(ts === TS.dint ? u : u >>> 0);
+            }
+          }
+        }
+      }
+    }
+    q += bytes;
+    // Items are padded to an even length, except the last.
+    if ((bytes & 1) === 1 && i < count - 1 && q < end) q++;
   }
   return out;
 }
