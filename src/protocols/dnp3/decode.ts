@@ -106,8 +106,8 @@ export function copyUserData(
   let o = outOff;
   for (let p = off + LINK_HEADER_LENGTH; p < end; p += BLOCK_SIZE + 2) {
     const blockEnd = Math.min(p + BLOCK_SIZE, end - 2);
-    out.set(bytes.subarray(p, blockEnd), o);
-    o += blockEnd - p;
+    // At most 16 octets: a loop is cheaper than a view per block.
+    for (let i = p; i < blockEnd; i++) out[o++] = bytes[i]!;
   }
   return o - outOff;
 }
@@ -639,6 +639,13 @@ function objects(
       r.skip(count * each);
       return true;
     }
+    if (group !== 12 && group !== 41) {
+      // Only the index prefixes matter (events, mostly): read them in place, the run is in bounds.
+      const end = r.pos + count * each;
+      if (indexPrefix > 0) for (let p = r.pos; p < end; p += each) noteIndex(indexAt(bytes, p, indexPrefix));
+      r.pos = end;
+      return true;
+    }
     for (let i = 0; i < count; i++) {
       if (indexPrefix > 0) noteIndex(uintLe(r, indexPrefix));
       if (fixed > 0) objectData(r, bytes, group, variation, fixed, i);
@@ -681,6 +688,13 @@ function objects(
     r.skip(n);
   }
   return true;
+}
+
+/** The unsigned little-endian index prefix of 1, 2 or 4 octets at `bytes[p]`. */
+function indexAt(bytes: Uint8Array, p: number, octets: number): number {
+  if (octets === 1) return bytes[p]!;
+  if (octets === 2) return bytes[p]! | (bytes[p + 1]! << 8);
+  return (bytes[p]! | (bytes[p + 1]! << 8) | (bytes[p + 2]! << 16) | (bytes[p + 3]! << 24)) >>> 0;
 }
 
 function noteIndex(i: number): void {
