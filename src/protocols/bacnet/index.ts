@@ -9,7 +9,7 @@ import {
   type Direction,
   type StreamAnalyzer,
 } from '../_core/types.ts';
-import { BACNET_PORTS } from './constants.ts';
+import { BACNET_PORTS, CONFIRMED, OBJECT_TYPE } from './constants.ts';
 import { decodeBacnet, decodeBacnetEthernet, type BacnetMessage } from './decode.ts';
 import type { Decoded } from '../../core/decoded.ts';
 import { BacnetTransactions } from './state.ts';
@@ -35,20 +35,25 @@ export class BacnetAnalyzer implements StreamAnalyzer {
   private detached = false;
 
   private readonly decode: (bytes: Uint8Array) => Decoded<BacnetMessage>;
+  /** Whether BACnet/IP ReadProperty exchanges take `fastReadProperty` (off to test it). */
+  private readonly fastPath: boolean;
 
   /** `decode` reads one datagram: BACnet/IP (BVLL) by default, or a BACnet/Ethernet LLC frame. */
   constructor(
     ctx: AnalyzerContext,
     maxPending?: number,
     decode: (bytes: Uint8Array) => Decoded<BacnetMessage> = decodeBacnet,
+    fastPath = decode === decodeBacnet,
   ) {
     this.ctx = ctx;
     this.decode = decode;
+    this.fastPath = fastPath;
     this.transactions = new BacnetTransactions(ctx, maxPending);
   }
 
   data(dir: Direction, bytes: Uint8Array, tsMicros: number): void {
     if (this.detached) return;
+    if (this.fastPath && this.fastReadProperty(dir, bytes, tsMicros)) return;
     const d = this.decode(bytes);
     if (d.kind !== 'ok') {
       const code = d.kind === 'malformed' ? d.code : 'bacnet.truncated';
@@ -86,6 +91,59 @@ export class BacnetAnalyzer implements StreamAnalyzer {
     const anomalies = d.anomalies;
     for (let i = 0; i < anomalies.length; i++) this.ctx.anomaly(anomalies[i]!);
     this.transactions.message(m, dir, tsMicros);
+  }
+
+  /**
+   * ReadProperty of one property and its ComplexACK with one primitive value, in a local
+   * Original-Unicast/Broadcast-NPDU (no network specifiers, nothing after the service data): most
+   * of the traffic of a building automation poller. Handled as the general path handles them,
+   * without the decoded records; an ACK about a device object (identity) takes the general path.
+   * False: the general path must take the datagram.
+   */
+  private fastReadProperty(dir: Direction, b: Uint8Array, ts: number): boolean {
+    const n = b.length;
+    if (n < 17 || b[0] !== 0x81 || (b[1] !== 0x0a && b[1] !== 0x0b) || ((b[2]! << 8) | b[3]!) !== n) return false;
+    // NPDU version 1; control: no network message, specifiers or reserved bits.
+    if (b[4] !== 1 || (b[5]! & 0xf8) !== 0) return false;
+    const b0 = b[6]!;
+    if ((b0 & 0xf8) === 0x00) {
+      // Confirmed request, not segmented: ReadProperty with [0] object id and [1] property only.
+      if (b[9] !== CONFIRMED.readProperty || b[10] !== 0x0c) return false;
+      const lvt = b[15]! & 0x07;
+      if ((b[15]! & 0xf8) !== 0x18 || lvt === 0 || lvt > 4 || 16 + lvt !== n) return false;
+      const id = ((b[11]! << 24) | (b[12]! << 16) | (b[13]! << 8) | b[14]!) >>> 0;
+      this.ctx.pdu?.(dir, CONFIRMED.readProperty);
+      this.confirm();
+      this.transactions.readPropertyRequest(dir, b[8]!, id >>> 22, id & 0x3fffff, ts);
+      return true;
+    }
+    if ((b0 & 0xf8) !== 0x30 || b[8] !== CONFIRMED.readProperty || b[9] !== 0x0c) return false;
+    // ComplexACK, not segmented: [0] object id, [1] property, [3] one application value.
+    if (((b[10]! << 2) | (b[11]! >> 6)) === OBJECT_TYPE.device) return false;
+    const lvt = b[14]! & 0x07;
+    if ((b[14]! & 0xf8) !== 0x18 || lvt === 0 || lvt > 4) return false;
+    let p = 15 + lvt;
+    if (p + 3 > n || b[p] !== 0x3e) return false;
+    const t = b[p + 1]!;
+    const tag = t >> 4;
+    const len = t & 0x07;
+    // Null, boolean, unsigned, signed, real, enumerated, of their usual lengths.
+    if ((t & 0x08) !== 0) return false;
+    if (t === 0x00 || t === 0x10 || t === 0x11) p += 2;
+    else if (((tag === 2 || tag === 3 || tag === 9) && len >= 1 && len <= 4) || (tag === 4 && len === 4)) p += 2 + len;
+    else return false;
+    if (p + 1 !== n || b[p] !== 0x3f) return false;
+    this.ctx.pdu?.(dir, CONFIRMED.readProperty);
+    this.confirm();
+    this.transactions.readPropertyAck(dir, b[7]!);
+    return true;
+  }
+
+  private confirm(): void {
+    if (!this.confirmed) {
+      this.confirmed = true;
+      this.ctx.confirm();
+    }
   }
 
   gap(): void {

@@ -8,6 +8,7 @@ import { hex } from '../../core/text.ts';
 import type { AnalyzerContext, AssetFact, Direction, OperationEvent } from '../_core/types.ts';
 import {
   BVLC,
+  CONFIRMED,
   OBJECT_TYPE,
   PROPERTY,
   SEGMENTATION_NAMES,
@@ -228,10 +229,38 @@ export class BacnetTransactions {
     this.ctx.fact(fact);
   }
 
+  /**
+   * A local ReadProperty request (no network specifiers) from its fields: the analyzer's fast path,
+   * the same as `message` with its decoded record.
+   */
+  readPropertyRequest(dir: Direction, invokeId: number, objectType: number, instance: number, ts: number): void {
+    const info = confirmedService(CONFIRMED.readProperty);
+    const op: Op = {
+      name: info.operation,
+      protocol: 'bacnet',
+      code: CONFIRMED.readProperty,
+      access: info.access,
+      tsMicros: ts,
+      responded: false,
+      addressSpace: objectTypeName(objectType),
+      address: instance,
+      quantity: 1,
+    };
+    this.add({ op, dir, invokeId, service: CONFIRMED.readProperty, peer: '' });
+  }
+
+  /** A local ReadProperty ComplexACK for an object other than a device: the analyzer's fast path. */
+  readPropertyAck(dir: Direction, invokeId: number): void {
+    this.replyFrom('', dir, invokeId, CONFIRMED.readProperty, -1);
+  }
+
   /** Completes the request a reply answers; `exception` -1 for success. */
   private reply(npdu: Npdu, dir: Direction, invokeId: number, service: number, exception: number): void {
     // The reply comes from the target: its source specifier is the request's destination.
-    const peer = address(npdu.snet, npdu.sadr);
+    this.replyFrom(address(npdu.snet, npdu.sadr), dir, invokeId, service, exception);
+  }
+
+  private replyFrom(peer: string, dir: Direction, invokeId: number, service: number, exception: number): void {
     const list = this.pending;
     for (let i = 0; i < list.length; i++) {
       const p = list[i]!;
