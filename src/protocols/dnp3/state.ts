@@ -193,6 +193,59 @@ function pairKey(outstation: number, master: number, seq: number, slot: number):
 }
 
 /**
+ * Pending requests in insertion order, oldest first. The newest sits in a slot of its own: a
+ * master polling an outstation has one request outstanding at a time, so pairing then touches no
+ * Map at all.
+ */
+class PendingTable {
+  private slotKey = -1;
+  private slot: Pending | undefined = undefined;
+  // Older requests; Map iteration order is insertion order, so the first key is the oldest.
+  private readonly older = new Map<number, Pending>();
+
+  get size(): number {
+    return this.older.size + (this.slot === undefined ? 0 : 1);
+  }
+
+  has(k: number): boolean {
+    return (this.slot !== undefined && this.slotKey === k) || (this.older.size > 0 && this.older.has(k));
+  }
+
+  /** Adds the newest request; the key must not be present (take it first). */
+  add(k: number, p: Pending): void {
+    if (this.slot !== undefined) this.older.set(this.slotKey, this.slot);
+    this.slotKey = k;
+    this.slot = p;
+  }
+
+  /** Removes and returns the request with this key. */
+  take(k: number): Pending | undefined {
+    if (this.slot !== undefined && this.slotKey === k) {
+      const p = this.slot;
+      this.slot = undefined;
+      return p;
+    }
+    if (this.older.size === 0) return undefined;
+    const p = this.older.get(k);
+    if (p !== undefined) this.older.delete(k);
+    return p;
+  }
+
+  /** Removes and returns the oldest request. */
+  takeOldest(): Pending | undefined {
+    const first = this.older.keys().next();
+    if (first.done !== true) {
+      const p = this.older.get(first.value)!;
+      this.older.delete(first.value);
+      return p;
+    }
+    const p = this.slot;
+    this.slot = undefined;
+    return p;
+  }
+}
+
+/**
  * Outstanding requests of one flow (at most `maxPending`, oldest evicted first), keyed by
  * outstation, master and application sequence number.
  *
@@ -209,8 +262,7 @@ function pairKey(outstation: number, master: number, seq: number, slot: number):
 export class Dnp3Transactions {
   private readonly ctx: AnalyzerContext;
   private readonly maxPending: number;
-  // Map iteration order is insertion order: the first key is the oldest request.
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new PendingTable();
 
   constructor(ctx: AnalyzerContext, maxPending: number = LIMITS.pendingRequestsPerFlow) {
     this.ctx = ctx;
@@ -281,30 +333,22 @@ export class Dnp3Transactions {
 
   /** End of flow: every request still waiting is reported, oldest first. */
   flush(): void {
-    for (const p of this.pending.values()) this.unanswered(p);
-    this.pending.clear();
+    for (let p = this.pending.takeOldest(); p !== undefined; p = this.pending.takeOldest()) this.unanswered(p);
   }
 
   private add(k: number, p: Pending): void {
-    const old = this.pending.get(k);
-    if (old !== undefined) {
-      this.pending.delete(k);
-      this.unanswered(old);
-    } else if (this.pending.size >= this.maxPending) {
-      const first = this.pending.keys().next();
-      if (first.done !== true) {
-        const oldest = this.pending.get(first.value)!;
-        this.pending.delete(first.value);
-        this.unanswered(oldest);
-      }
+    const old = this.pending.take(k);
+    if (old !== undefined) this.unanswered(old);
+    else if (this.pending.size >= this.maxPending) {
+      const oldest = this.pending.takeOldest();
+      if (oldest !== undefined) this.unanswered(oldest);
     }
-    this.pending.set(k, p);
+    this.pending.add(k, p);
   }
 
   private complete(k: number, apdu: Dnp3Scan): boolean {
-    const p = this.pending.get(k);
+    const p = this.pending.take(k);
     if (p === undefined) return false;
-    this.pending.delete(k);
     const op = p.op;
     op.responded = true;
     if (p.slot !== SLOT_UNSOLICITED) {

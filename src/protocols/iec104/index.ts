@@ -12,6 +12,7 @@ import {
   MAX_VALUES,
   isKnownType,
   typeInfo,
+  uFunction,
 } from './constants.ts';
 import { decodeIec104Apdu, elementValue, frameIec104Apdu, frameIec104ApduAt } from './decode.ts';
 import { Iec104Session } from './state.ts';
@@ -144,13 +145,17 @@ export class Iec104Analyzer implements StreamAnalyzer {
   private fast(dir: Direction, b: Uint8Array, o: number, size: number, ts: number): boolean {
     const c1 = b[o + 2]!;
     if ((c1 & 1) !== 0) {
-      if ((c1 & 3) !== 1) return false;
+      if ((c1 & 3) === 3) {
+        // U-frame: one function bit and zero octets 2–4, else the general path says what is wrong.
+        if (uFunction(c1) === undefined || b[o + 3] !== 0 || b[o + 4] !== 0 || b[o + 5] !== 0) return false;
+        this.confirm();
+        this.ctx.pdu?.(dir, U_FRAME_PDU + (c1 >> 2));
+        this.session.uFrame(c1, dir, ts);
+        return true;
+      }
       // S-frame: only its fields to check.
       if (c1 !== 1 || b[o + 3] !== 0) this.ctx.anomaly('iec104.bad_apci_fields');
-      else if (!this.confirmed) {
-        this.confirmed = true;
-        this.ctx.confirm();
-      }
+      else this.confirm();
       return true;
     }
     const a = o + 6;
@@ -166,10 +171,7 @@ export class Iec104Analyzer implements StreamAnalyzer {
     const sq = (vsq & 0x80) !== 0;
     let p = a + ASDU_HEADER_LENGTH;
     if (p + (sq ? IOA_LENGTH + count * each : count * (IOA_LENGTH + each)) !== o + size) return false;
-    if (!this.confirmed) {
-      this.confirmed = true;
-      this.ctx.confirm();
-    }
+    this.confirm();
     const expected = this.nextSend[dir]!;
     const sendSeq = (c1 | (b[o + 3]! << 8)) >>> 1;
     if (expected >= 0 && sendSeq !== expected) this.ctx.anomaly('iec104.sequence_gap');
@@ -195,6 +197,13 @@ export class Iec104Analyzer implements StreamAnalyzer {
     }
     this.session.reportMonitor(info, b[a + 4]! | (b[a + 5]! << 8), lo, hi, values, ts);
     return true;
+  }
+
+  private confirm(): void {
+    if (!this.confirmed) {
+      this.confirmed = true;
+      this.ctx.confirm();
+    }
   }
 
   private badFrame(): void {

@@ -42,7 +42,7 @@ function commandKey(typeId: number, commonAddress: number, ioa: number, deactiva
 }
 
 /** U-frame functions paired by name and the side that sent the act. */
-const U_NAMES = ['startdt', 'stopdt', 'testfr'] as const;
+const U_OPERATIONS = ['iec104.startdt', 'iec104.stopdt', 'iec104.testfr'] as const;
 const U_ACT_CODES = [0x07, 0x13, 0x43] as const;
 
 /**
@@ -89,7 +89,7 @@ export class Iec104Session {
       const old = this.uPending[k];
       if (old !== undefined) this.unanswered(old);
       this.uPending[k] = {
-        name: `iec104.${U_NAMES[fn]}`,
+        name: U_OPERATIONS[fn],
         protocol: 'iec104',
         code: U_ACT_CODES[fn],
         access: fn === 2 ? 'diagnostic' : 'control',
