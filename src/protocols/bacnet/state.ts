@@ -188,7 +188,7 @@ export class BacnetTransactions {
     for (let i = 0; i < list.length; i++) {
       const p = list[i]!;
       if (p.dir === dir || p.invokeId !== -1 || (answers >= 0 && p.service !== answers)) continue;
-      list.splice(i, 1);
+      removeAt(list, i);
       p.op.responded = true;
       if (fn === BVLC.result && m.bvlcValue > 0) p.op.exception = m.bvlcValue;
       this.ctx.operation(p.op);
@@ -265,7 +265,7 @@ export class BacnetTransactions {
     for (let i = 0; i < list.length; i++) {
       const p = list[i]!;
       if (p.dir === dir || p.invokeId !== invokeId || p.peer !== peer) continue;
-      list.splice(i, 1);
+      removeAt(list, i);
       if (service >= 0 && service !== p.service) this.ctx.anomaly('bacnet.response_mismatch');
       p.op.responded = true;
       if (exception >= 0) p.op.exception = exception;
@@ -286,7 +286,7 @@ export class BacnetTransactions {
         q.peer === p.peer &&
         (p.invokeId >= 0 || q.service === p.service)
       ) {
-        this.unanswered(list.splice(i, 1)[0]!);
+        this.unanswered(removeAt(list, i));
         break;
       }
     }
@@ -368,6 +368,14 @@ export class BacnetTransactions {
     fact.extra = extra;
     this.ctx.fact(fact);
   }
+}
+
+/** Removes and returns `list[i]`, keeping the order (no array made for it, unlike `splice`). */
+function removeAt(list: Pending[], i: number): Pending {
+  const p = list[i]!;
+  for (let j = i + 1; j < list.length; j++) list[j - 1] = list[j]!;
+  list.pop();
+  return p;
 }
 
 /** `dnet:dadr-hex` of a network address, '' when the address is local (no specifier). */
