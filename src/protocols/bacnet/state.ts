@@ -73,7 +73,7 @@ interface DeviceProperties {
 export class BacnetTransactions {
   private readonly ctx: AnalyzerContext;
   private readonly maxPending: number;
-  private readonly pending: Pending[] = [];
+  private readonly pending = new PendingList();
   private readonly devices: DeviceProperties[] = [];
 
   constructor(ctx: AnalyzerContext, maxPending: number = LIMITS.pendingRequestsPerFlow) {
@@ -158,7 +158,7 @@ export class BacnetTransactions {
 
   /** End of flow: requests still waiting are unanswered; collected device properties are reported. */
   flush(): void {
-    const all = this.pending.splice(0);
+    const all = this.pending.takeAll();
     for (const p of all) this.unanswered(p);
     for (const d of this.devices.splice(0)) this.deviceFact(d);
   }
@@ -186,9 +186,9 @@ export class BacnetTransactions {
     else if (fn !== BVLC.result) return;
     const list = this.pending;
     for (let i = 0; i < list.length; i++) {
-      const p = list[i]!;
+      const p = list.at(i);
       if (p.dir === dir || p.invokeId !== -1 || (answers >= 0 && p.service !== answers)) continue;
-      removeAt(list, i);
+      list.removeAt(i);
       p.op.responded = true;
       if (fn === BVLC.result && m.bvlcValue > 0) p.op.exception = m.bvlcValue;
       this.ctx.operation(p.op);
@@ -263,9 +263,9 @@ export class BacnetTransactions {
   private replyFrom(peer: string, dir: Direction, invokeId: number, service: number, exception: number): void {
     const list = this.pending;
     for (let i = 0; i < list.length; i++) {
-      const p = list[i]!;
+      const p = list.at(i);
       if (p.dir === dir || p.invokeId !== invokeId || p.peer !== peer) continue;
-      removeAt(list, i);
+      list.removeAt(i);
       if (service >= 0 && service !== p.service) this.ctx.anomaly('bacnet.response_mismatch');
       p.op.responded = true;
       if (exception >= 0) p.op.exception = exception;
@@ -279,18 +279,18 @@ export class BacnetTransactions {
     const list = this.pending;
     // A request reusing a pending invoke id (or BBMD function) retires the earlier one.
     for (let i = 0; i < list.length; i++) {
-      const q = list[i]!;
+      const q = list.at(i);
       if (
         q.dir === p.dir &&
         q.invokeId === p.invokeId &&
         q.peer === p.peer &&
         (p.invokeId >= 0 || q.service === p.service)
       ) {
-        this.unanswered(removeAt(list, i));
+        this.unanswered(list.removeAt(i));
         break;
       }
     }
-    if (list.length >= this.maxPending) this.unanswered(list.shift()!);
+    if (list.length >= this.maxPending) this.unanswered(list.removeAt(0));
     list.push(p);
   }
 
@@ -370,12 +370,42 @@ export class BacnetTransactions {
   }
 }
 
-/** Removes and returns `list[i]`, keeping the order (no array made for it, unlike `splice`). */
-function removeAt(list: Pending[], i: number): Pending {
-  const p = list[i]!;
-  for (let j = i + 1; j < list.length; j++) list[j - 1] = list[j]!;
-  list.pop();
-  return p;
+/**
+ * Pending requests, oldest first. Its array never shrinks: a request answered before the next one
+ * (the usual poll) would otherwise free and regrow the backing store every time.
+ */
+class PendingList {
+  private readonly items: (Pending | undefined)[] = [];
+  length = 0;
+
+  at(i: number): Pending {
+    return this.items[i]!;
+  }
+
+  push(p: Pending): void {
+    if (this.length < this.items.length) this.items[this.length] = p;
+    else this.items.push(p);
+    this.length++;
+  }
+
+  /** Removes and returns the request at `i`, keeping the order of the others. */
+  removeAt(i: number): Pending {
+    const items = this.items;
+    const p = items[i]!;
+    const n = --this.length;
+    for (let j = i; j < n; j++) items[j] = items[j + 1];
+    items[n] = undefined;
+    return p;
+  }
+
+  /** Removes and returns every request, oldest first. */
+  takeAll(): Pending[] {
+    const all: Pending[] = [];
+    for (let i = 0; i < this.length; i++) all.push(this.items[i]!);
+    this.items.length = 0;
+    this.length = 0;
+    return all;
+  }
 }
 
 /** `dnet:dadr-hex` of a network address, '' when the address is local (no specifier). */
