@@ -178,6 +178,7 @@ export class Iec104Analyzer implements StreamAnalyzer {
     this.nextSend[dir] = (sendSeq + 1) & 0x7fff;
     this.ctx.pdu?.(dir, typeId);
     let values: number[] | null = null;
+    const kept = count < MAX_VALUES ? count : MAX_VALUES;
     let ioa = 0;
     let lo = 0;
     let hi = 0;
@@ -189,9 +190,10 @@ export class Iec104Analyzer implements StreamAnalyzer {
       if (i === 0) lo = hi = ioa;
       else if (ioa < lo) lo = ioa;
       else if (ioa > hi) hi = ioa;
-      if (values === null || values.length < MAX_VALUES) {
+      if (i < kept) {
+        // A type has a value for every element or for none: the array is made once, to size.
         const v = elementValue(typeId, b, p);
-        if (v !== undefined) (values ??= []).push(v);
+        if (v !== undefined) (values ??= new Array<number>(kept))[i] = v;
       }
       p += each;
     }
