@@ -51,11 +51,29 @@ const value = fc.oneof(
   fc.array(byte, { maxLength: 4 }),
 );
 
+/** An NPCI control octet and the specifiers it announces (destination, source, hop count). */
+function npci(expectingReply: boolean): fc.Arbitrary<number[]> {
+  const net = fc.oneof(fc.constantFrom(1, 5, 0xffff), fc.integer({ min: 0, max: 0xffff }));
+  const adr = fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom([0x05], [0x07], [0x7f]) },
+    fc.array(byte, { maxLength: 7 }),
+  );
+  return fc
+    .tuple(fc.boolean(), fc.boolean(), net, adr, net, adr, byte, fc.integer({ min: 0, max: 3 }))
+    .map(([dest, src, dnet, dadr, snet, sadr, hop, priority]) => {
+      const out = [(dest ? 0x20 : 0) | (src ? 0x08 : 0) | (expectingReply ? 0x04 : 0) | priority];
+      if (dest) out.push(dnet >> 8, dnet & 0xff, dadr.length, ...dadr);
+      if (src) out.push(snet >> 8, snet & 0xff, sadr.length, ...sadr);
+      if (dest) out.push(hop);
+      return out;
+    });
+}
+
 const datagram = fc.oneof(
   fc
     .tuple(
       fc.constantFrom(0x0a, 0x0a, 0x0b, 0x04),
-      fc.constantFrom(0x04, 0x04, 0x00, 0x05, 0x24, 0x08, 0x40),
+      fc.oneof(fc.constantFrom([0x04], [0x04], [0x00], [0x05], [0x24], [0x08], [0x40]), npci(true), npci(true)),
       fc.constantFrom(0x00, 0x00, 0x02, 0x08, 0x10),
       byte,
       fc.constantFrom(12, 12, 14, 15),
@@ -70,7 +88,7 @@ const datagram = fc.oneof(
         fn,
         [
           1,
-          control,
+          ...control,
           b0,
           0x05,
           invoke,
@@ -89,7 +107,7 @@ const datagram = fc.oneof(
   fc
     .tuple(
       fc.constantFrom(0x0a, 0x0a, 0x0a, 0x0b),
-      fc.constantFrom(0x00, 0x00, 0x00, 0x04, 0x08),
+      fc.oneof(fc.constantFrom([0x00], [0x00], [0x00], [0x04], [0x08]), npci(false), npci(false)),
       fc.constantFrom(0x30, 0x30, 0x30, 0x38, 0x20),
       byte,
       fc.constantFrom(12, 12, 12, 14),
@@ -108,7 +126,7 @@ const datagram = fc.oneof(
         fn,
         [
           1,
-          control,
+          ...control,
           b0,
           invoke,
           service,
@@ -130,11 +148,49 @@ const datagram = fc.oneof(
   fc.uint8Array({ minLength: 1, maxLength: 30 }),
 );
 
+/** Specifier bytes `net:adr` (for a destination or a source). */
+const specifier = fc
+  .tuple(
+    fc.oneof(fc.constantFrom(1, 5, 0xffff), fc.integer({ min: 0, max: 0xffff })),
+    fc.oneof({ weight: 3, arbitrary: fc.constantFrom([0x05], [0x07]) }, fc.array(byte, { maxLength: 7 })),
+  )
+  .map(([net, adr]) => [net >> 8, net & 0xff, adr.length, ...adr]);
+
+/**
+ * A routed ReadProperty exchange: the request names the device in its destination specifier, the
+ * ACK in its source specifier (sometimes another device, or the other direction).
+ */
+const exchange = fc
+  .tuple(byte, objectId, specifier, fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, specifier), byte, value)
+  .chain(([invoke, [type, instance], target, other, hop, v]) =>
+    fc.constantFrom(0 as const, 1 as const).map((ackDir) => {
+      const id = type * 0x400000 + instance;
+      const oid = [0x0c, id >>> 24, (id >> 16) & 0xff, (id >> 8) & 0xff, id & 0xff];
+      const req = bvll(0x0a, [1, 0x24, ...target, hop, 0x00, 0x05, invoke, 12, ...oid, 0x19, 0x55], 0);
+      const ack = bvll(
+        0x0a,
+        [1, 0x08, ...(other ?? target), 0x30, invoke, 12, ...oid, 0x19, 0x55, 0x3e, ...v, 0x3f],
+        0,
+      );
+      return [
+        [0, req],
+        [ackDir, ack],
+      ] as [0 | 1, Uint8Array][];
+    }),
+  );
+
 test('the ReadProperty fast path reports what the general path reports', () => {
   fc.assert(
     fc.property(
-      fc.array(fc.tuple(fc.constantFrom(0 as const, 1 as const), datagram), { minLength: 1, maxLength: 10 }),
-      (datagrams) => {
+      fc.array(
+        fc.oneof(
+          fc.tuple(fc.constantFrom(0 as const, 1 as const), datagram).map((x) => [x]),
+          exchange,
+        ),
+        { minLength: 1, maxLength: 10 },
+      ),
+      (items) => {
+        const datagrams = items.flat();
         const run = (fastPath: boolean): unknown => {
           const ctx = new Ctx(true);
           const a = new BacnetAnalyzer(ctx, undefined, undefined, fastPath);

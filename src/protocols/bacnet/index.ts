@@ -12,7 +12,7 @@ import {
 import { BACNET_PORTS, CONFIRMED, OBJECT_TYPE } from './constants.ts';
 import { decodeBacnet, decodeBacnetEthernet, type BacnetMessage } from './decode.ts';
 import type { Decoded } from '../../core/decoded.ts';
-import { BacnetTransactions } from './state.ts';
+import { BacnetTransactions, networkAddress } from './state.ts';
 
 export { decodeBacnet } from './decode.ts';
 export type { Apdu, BacnetMessage, BacnetValue, Npdu, ServiceAck, ServiceRequest } from './decode.ts';
@@ -94,35 +94,62 @@ export class BacnetAnalyzer implements StreamAnalyzer {
   }
 
   /**
-   * ReadProperty of one property and its ComplexACK with one primitive value, in a local
-   * Original-Unicast/Broadcast-NPDU (no network specifiers, nothing after the service data): most
-   * of the traffic of a building automation poller. Handled as the general path handles them,
-   * without the decoded records; an ACK about a device object (identity) takes the general path.
-   * False: the general path must take the datagram.
+   * ReadProperty of one property and its ComplexACK with one primitive value, in an
+   * Original-Unicast/Broadcast-NPDU (local or routed: network specifiers allowed, nothing after
+   * the service data): most of the traffic of a building automation poller. Handled as the general
+   * path handles them, without the decoded records; an ACK about a device object (identity) takes
+   * the general path. False: the general path must take the datagram.
    */
   private fastReadProperty(dir: Direction, b: Uint8Array, ts: number): boolean {
     const n = b.length;
     if (n < 17 || b[0] !== 0x81 || (b[1] !== 0x0a && b[1] !== 0x0b) || ((b[2]! << 8) | b[3]!) !== n) return false;
-    // NPDU version 1; control: no network message, specifiers or reserved bits.
-    if (b[4] !== 1 || (b[5]! & 0xf8) !== 0) return false;
-    const b0 = b[6]!;
+    // NPDU version 1; control: no network message or reserved bits.
+    const control = b[5]!;
+    if (b[4] !== 1 || (control & 0xd0) !== 0) return false;
+    let a = 6;
+    let dnet = -1;
+    let dadr = 0;
+    let dlen = 0;
+    let snet = -1;
+    let sadr = 0;
+    let slen = 0;
+    if ((control & 0x20) !== 0) {
+      if (a + 3 > n) return false;
+      dnet = (b[a]! << 8) | b[a + 1]!;
+      dlen = b[a + 2]!;
+      dadr = a + 3;
+      a = dadr + dlen;
+    }
+    if ((control & 0x08) !== 0) {
+      if (a + 3 > n) return false;
+      snet = (b[a]! << 8) | b[a + 1]!;
+      slen = b[a + 2]!;
+      if (slen === 0) return false;
+      sadr = a + 3;
+      a = sadr + slen;
+    }
+    if ((control & 0x20) !== 0) a++; // hop count
+    const b0 = b[a]!;
     if ((b0 & 0xf8) === 0x00) {
       // Confirmed request, not segmented: ReadProperty with [0] object id and [1] property only.
-      if (b[9] !== CONFIRMED.readProperty || b[10] !== 0x0c) return false;
-      const lvt = b[15]! & 0x07;
-      if ((b[15]! & 0xf8) !== 0x18 || lvt === 0 || lvt > 4 || 16 + lvt !== n) return false;
-      const id = ((b[11]! << 24) | (b[12]! << 16) | (b[13]! << 8) | b[14]!) >>> 0;
+      if (a + 11 > n || b[a + 3] !== CONFIRMED.readProperty || b[a + 4] !== 0x0c) return false;
+      const tag = b[a + 9]!;
+      const lvt = tag & 0x07;
+      if ((tag & 0xf8) !== 0x18 || lvt === 0 || lvt > 4 || a + 10 + lvt !== n) return false;
+      const id = ((b[a + 5]! << 24) | (b[a + 6]! << 16) | (b[a + 7]! << 8) | b[a + 8]!) >>> 0;
       this.ctx.pdu?.(dir, CONFIRMED.readProperty);
       this.confirm();
-      this.transactions.readPropertyRequest(dir, b[8]!, id >>> 22, id & 0x3fffff, ts);
+      // The request's destination specifier names the target device.
+      const peer = dnet < 0 ? '' : networkAddress(dnet, b, dadr, dlen);
+      this.transactions.readPropertyRequest(dir, b[a + 2]!, id >>> 22, id & 0x3fffff, peer, ts);
       return true;
     }
-    if ((b0 & 0xf8) !== 0x30 || b[8] !== CONFIRMED.readProperty || b[9] !== 0x0c) return false;
+    if (a + 13 > n || (b0 & 0xf8) !== 0x30 || b[a + 2] !== CONFIRMED.readProperty || b[a + 3] !== 0x0c) return false;
     // ComplexACK, not segmented: [0] object id, [1] property, [3] one application value.
-    if (((b[10]! << 2) | (b[11]! >> 6)) === OBJECT_TYPE.device) return false;
-    const lvt = b[14]! & 0x07;
-    if ((b[14]! & 0xf8) !== 0x18 || lvt === 0 || lvt > 4) return false;
-    let p = 15 + lvt;
+    if (((b[a + 4]! << 2) | (b[a + 5]! >> 6)) === OBJECT_TYPE.device) return false;
+    const lvt = b[a + 8]! & 0x07;
+    if ((b[a + 8]! & 0xf8) !== 0x18 || lvt === 0 || lvt > 4) return false;
+    let p = a + 9 + lvt;
     if (p + 3 > n || b[p] !== 0x3e) return false;
     const t = b[p + 1]!;
     const tag = t >> 4;
@@ -135,7 +162,8 @@ export class BacnetAnalyzer implements StreamAnalyzer {
     if (p + 1 !== n || b[p] !== 0x3f) return false;
     this.ctx.pdu?.(dir, CONFIRMED.readProperty);
     this.confirm();
-    this.transactions.readPropertyAck(dir, b[7]!);
+    // The reply's source specifier names the device that answered.
+    this.transactions.readPropertyAck(dir, b[a + 1]!, snet < 0 ? '' : networkAddress(snet, b, sadr, slen));
     return true;
   }
 

@@ -233,7 +233,14 @@ export class BacnetTransactions {
    * A local ReadProperty request (no network specifiers) from its fields: the analyzer's fast path,
    * the same as `message` with its decoded record.
    */
-  readPropertyRequest(dir: Direction, invokeId: number, objectType: number, instance: number, ts: number): void {
+  readPropertyRequest(
+    dir: Direction,
+    invokeId: number,
+    objectType: number,
+    instance: number,
+    peer: string,
+    ts: number,
+  ): void {
     const info = confirmedService(CONFIRMED.readProperty);
     const op: Op = {
       name: info.operation,
@@ -246,12 +253,12 @@ export class BacnetTransactions {
       address: instance,
       quantity: 1,
     };
-    this.add({ op, dir, invokeId, service: CONFIRMED.readProperty, peer: '' });
+    this.add({ op, dir, invokeId, service: CONFIRMED.readProperty, peer });
   }
 
   /** A local ReadProperty ComplexACK for an object other than a device: the analyzer's fast path. */
-  readPropertyAck(dir: Direction, invokeId: number): void {
-    this.replyFrom('', dir, invokeId, CONFIRMED.readProperty, -1);
+  readPropertyAck(dir: Direction, invokeId: number, peer: string): void {
+    this.replyFrom(peer, dir, invokeId, CONFIRMED.readProperty, -1);
   }
 
   /** Completes the request a reply answers; `exception` -1 for success. */
@@ -406,6 +413,27 @@ class PendingList {
     this.length = 0;
     return all;
   }
+}
+
+/** Network address texts of short addresses (MS/TP, ARCNET: 1 octet), made once each. */
+const ADDRESSES = new Map<number, string>();
+
+/**
+ * `address(net, bytes[off, off + len))` for the fast path: the same text, from a bounded memo when
+ * the address is short (a routed poll names the same few devices again and again).
+ */
+export function networkAddress(net: number, bytes: Uint8Array, off: number, len: number): string {
+  if (len > 3) return address(net, bytes.subarray(off, off + len));
+  let v = len;
+  for (let i = 0; i < len; i++) v = v * 256 + bytes[off + i]!;
+  const k = net * 0x4000000 + v;
+  let s = ADDRESSES.get(k);
+  if (s === undefined) {
+    if (ADDRESSES.size >= 4096) ADDRESSES.clear();
+    s = address(net, bytes.subarray(off, off + len));
+    ADDRESSES.set(k, s);
+  }
+  return s;
 }
 
 /** `dnet:dadr-hex` of a network address, '' when the address is local (no specifier). */
