@@ -8,6 +8,7 @@ import { hex } from '../../core/text.ts';
 import type { AnalyzerContext, AssetFact, Direction, OperationEvent } from '../_core/types.ts';
 import {
   BVLC,
+  CONFIRMED,
   OBJECT_TYPE,
   PROPERTY,
   SEGMENTATION_NAMES,
@@ -72,7 +73,7 @@ interface DeviceProperties {
 export class BacnetTransactions {
   private readonly ctx: AnalyzerContext;
   private readonly maxPending: number;
-  private readonly pending: Pending[] = [];
+  private readonly pending = new PendingList();
   private readonly devices: DeviceProperties[] = [];
 
   constructor(ctx: AnalyzerContext, maxPending: number = LIMITS.pendingRequestsPerFlow) {
@@ -157,7 +158,7 @@ export class BacnetTransactions {
 
   /** End of flow: requests still waiting are unanswered; collected device properties are reported. */
   flush(): void {
-    const all = this.pending.splice(0);
+    const all = this.pending.takeAll();
     for (const p of all) this.unanswered(p);
     for (const d of this.devices.splice(0)) this.deviceFact(d);
   }
@@ -185,9 +186,9 @@ export class BacnetTransactions {
     else if (fn !== BVLC.result) return;
     const list = this.pending;
     for (let i = 0; i < list.length; i++) {
-      const p = list[i]!;
+      const p = list.at(i);
       if (p.dir === dir || p.invokeId !== -1 || (answers >= 0 && p.service !== answers)) continue;
-      list.splice(i, 1);
+      list.removeAt(i);
       p.op.responded = true;
       if (fn === BVLC.result && m.bvlcValue > 0) p.op.exception = m.bvlcValue;
       this.ctx.operation(p.op);
@@ -228,15 +229,50 @@ export class BacnetTransactions {
     this.ctx.fact(fact);
   }
 
+  /**
+   * A local ReadProperty request (no network specifiers) from its fields: the analyzer's fast path,
+   * the same as `message` with its decoded record.
+   */
+  readPropertyRequest(
+    dir: Direction,
+    invokeId: number,
+    objectType: number,
+    instance: number,
+    peer: string,
+    ts: number,
+  ): void {
+    const info = confirmedService(CONFIRMED.readProperty);
+    const op: Op = {
+      name: info.operation,
+      protocol: 'bacnet',
+      code: CONFIRMED.readProperty,
+      access: info.access,
+      tsMicros: ts,
+      responded: false,
+      addressSpace: objectTypeName(objectType),
+      address: instance,
+      quantity: 1,
+    };
+    this.add({ op, dir, invokeId, service: CONFIRMED.readProperty, peer });
+  }
+
+  /** A local ReadProperty ComplexACK for an object other than a device: the analyzer's fast path. */
+  readPropertyAck(dir: Direction, invokeId: number, peer: string): void {
+    this.replyFrom(peer, dir, invokeId, CONFIRMED.readProperty, -1);
+  }
+
   /** Completes the request a reply answers; `exception` -1 for success. */
   private reply(npdu: Npdu, dir: Direction, invokeId: number, service: number, exception: number): void {
     // The reply comes from the target: its source specifier is the request's destination.
-    const peer = address(npdu.snet, npdu.sadr);
+    this.replyFrom(address(npdu.snet, npdu.sadr), dir, invokeId, service, exception);
+  }
+
+  private replyFrom(peer: string, dir: Direction, invokeId: number, service: number, exception: number): void {
     const list = this.pending;
     for (let i = 0; i < list.length; i++) {
-      const p = list[i]!;
+      const p = list.at(i);
       if (p.dir === dir || p.invokeId !== invokeId || p.peer !== peer) continue;
-      list.splice(i, 1);
+      list.removeAt(i);
       if (service >= 0 && service !== p.service) this.ctx.anomaly('bacnet.response_mismatch');
       p.op.responded = true;
       if (exception >= 0) p.op.exception = exception;
@@ -250,18 +286,18 @@ export class BacnetTransactions {
     const list = this.pending;
     // A request reusing a pending invoke id (or BBMD function) retires the earlier one.
     for (let i = 0; i < list.length; i++) {
-      const q = list[i]!;
+      const q = list.at(i);
       if (
         q.dir === p.dir &&
         q.invokeId === p.invokeId &&
         q.peer === p.peer &&
         (p.invokeId >= 0 || q.service === p.service)
       ) {
-        this.unanswered(list.splice(i, 1)[0]!);
+        this.unanswered(list.removeAt(i));
         break;
       }
     }
-    if (list.length >= this.maxPending) this.unanswered(list.shift()!);
+    if (list.length >= this.maxPending) this.unanswered(list.removeAt(0));
     list.push(p);
   }
 
@@ -339,6 +375,65 @@ export class BacnetTransactions {
     fact.extra = extra;
     this.ctx.fact(fact);
   }
+}
+
+/**
+ * Pending requests, oldest first. Its array never shrinks: a request answered before the next one
+ * (the usual poll) would otherwise free and regrow the backing store every time.
+ */
+class PendingList {
+  private readonly items: (Pending | undefined)[] = [];
+  length = 0;
+
+  at(i: number): Pending {
+    return this.items[i]!;
+  }
+
+  push(p: Pending): void {
+    if (this.length < this.items.length) this.items[this.length] = p;
+    else this.items.push(p);
+    this.length++;
+  }
+
+  /** Removes and returns the request at `i`, keeping the order of the others. */
+  removeAt(i: number): Pending {
+    const items = this.items;
+    const p = items[i]!;
+    const n = --this.length;
+    for (let j = i; j < n; j++) items[j] = items[j + 1];
+    items[n] = undefined;
+    return p;
+  }
+
+  /** Removes and returns every request, oldest first. */
+  takeAll(): Pending[] {
+    const all: Pending[] = [];
+    for (let i = 0; i < this.length; i++) all.push(this.items[i]!);
+    this.items.length = 0;
+    this.length = 0;
+    return all;
+  }
+}
+
+/** Network address texts of short addresses (MS/TP, ARCNET: 1 octet), made once each. */
+const ADDRESSES = new Map<number, string>();
+
+/**
+ * `address(net, bytes[off, off + len))` for the fast path: the same text, from a bounded memo when
+ * the address is short (a routed poll names the same few devices again and again).
+ */
+export function networkAddress(net: number, bytes: Uint8Array, off: number, len: number): string {
+  if (len > 3) return address(net, bytes.subarray(off, off + len));
+  let v = len;
+  for (let i = 0; i < len; i++) v = v * 256 + bytes[off + i]!;
+  const k = net * 0x4000000 + v;
+  let s = ADDRESSES.get(k);
+  if (s === undefined) {
+    if (ADDRESSES.size >= 4096) ADDRESSES.clear();
+    s = address(net, bytes.subarray(off, off + len));
+    ADDRESSES.set(k, s);
+  }
+  return s;
 }
 
 /** `dnet:dadr-hex` of a network address, '' when the address is local (no specifier). */

@@ -243,7 +243,9 @@ export type ObjectSize =
   | { readonly kind: 'variable' }
   | { readonly kind: 'none' };
 
-const octets = (n: number): ObjectSize => Object.freeze({ kind: 'octets', n });
+/** One frozen record per size, made on first use: `objectSize` runs per object header. */
+const OCTETS: ObjectSize[] = [];
+const octets = (n: number): ObjectSize => (OCTETS[n] ??= Object.freeze({ kind: 'octets', n }));
 const BITS_1: ObjectSize = Object.freeze({ kind: 'bits', n: 1 });
 const BITS_2: ObjectSize = Object.freeze({ kind: 'bits', n: 2 });
 const VARIABLE: ObjectSize = Object.freeze({ kind: 'variable' });

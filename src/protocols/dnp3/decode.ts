@@ -106,8 +106,8 @@ export function copyUserData(
   let o = outOff;
   for (let p = off + LINK_HEADER_LENGTH; p < end; p += BLOCK_SIZE + 2) {
     const blockEnd = Math.min(p + BLOCK_SIZE, end - 2);
-    out.set(bytes.subarray(p, blockEnd), o);
-    o += blockEnd - p;
+    // At most 16 octets: a loop is cheaper than a view per block.
+    for (let i = p; i < blockEnd; i++) out[o++] = bytes[i]!;
   }
   return o - outOff;
 }
@@ -280,6 +280,44 @@ const NO_VALUES: readonly number[] = Object.freeze([]);
 const NO_ATTRIBUTES: readonly Dnp3Attribute[] = Object.freeze([]);
 
 /**
+ * What the analyzer needs of a fragment, filled by `scanDnp3Apdu` with the same walk as
+ * `decodeDnp3Apdu` but without the object header records; valid until the next decode.
+ */
+export interface Dnp3Scan {
+  control: number;
+  functionCode: number;
+  /** `IIN1 << 8 | IIN2` on responses (129..131), else -1. */
+  iin: number;
+  controlStatus: number;
+  /** The first point-group header among the first MAX_OBJECT_HEADERS: group and variation, or -1. */
+  pointGroup: number;
+  pointVariation: number;
+  /** Its lowest and highest index, or -1 when it names none. */
+  pointMin: number;
+  pointMax: number;
+  /** A new array per fragment when not empty: it may be kept. */
+  values: readonly number[];
+  attributes: readonly Dnp3Attribute[];
+  /** The fragment's anomalies (scratch: read before the next decode). */
+  anomalies: readonly string[];
+}
+
+/** The result of the last `scanDnp3Apdu` (or `decodeDnp3Apdu`). */
+export const SCAN: Dnp3Scan = {
+  control: 0,
+  functionCode: 0,
+  iin: -1,
+  controlStatus: 0,
+  pointGroup: -1,
+  pointVariation: -1,
+  pointMin: -1,
+  pointMax: -1,
+  values: NO_VALUES,
+  attributes: NO_ATTRIBUTES,
+  anomalies: [],
+};
+
+/**
  * Decodes an application fragment (transport header removed). The function code decides the
  * layout: 129..131 carry IIN; requests of functions that only name objects (read, freeze, class
  * assignment, unsolicited enable/disable) carry headers without data. Object parsing stops with an
@@ -298,50 +336,44 @@ export function decodeDnp3Apdu(bytes: Uint8Array): Decoded<Dnp3Apdu> {
   }
 }
 
-// Per-fragment scratch, reset by decodeApdu; decoding is synchronous.
+/**
+ * `decodeDnp3Apdu` of `bytes[start, end)` into SCAN, for the packet path: no records, no view.
+ * False when the decoder would answer `malformed('dnp3.truncated')`.
+ */
+export function scanDnp3Apdu(bytes: Uint8Array, start: number, end: number): boolean {
+  const n = end - start;
+  if (n < 2 || (n < 4 && isResponseFunction(bytes[start + 1]!))) return false;
+  try {
+    walkApdu(READER.reset(bytes, start, end), bytes, null);
+  } catch (e) {
+    if (e instanceof ShortRead) return false;
+    throw e;
+  }
+  return true;
+}
+
+// Per-fragment scratch, reset by walkApdu; decoding is synchronous.
 const found: string[] = [];
-let values: number[] = [];
-let attributes: Dnp3Attribute[] = [];
+let values: number[] | null = null;
+let attributes: Dnp3Attribute[] | null = null;
 let controlStatus = 0;
 /** Whether the header being parsed is the one that gives the values. */
 let collect = false;
+let objectCount = 0;
+let objectsComplete = true;
 
 function weird(code: string): void {
   if (!found.includes(code)) found.push(code);
 }
 
 function decodeApdu(r: Reader, bytes: Uint8Array): Decoded<Dnp3Apdu> {
-  found.length = 0;
-  values = [];
-  attributes = [];
-  controlStatus = 0;
-  const control = r.u8();
-  const functionCode = r.u8();
-  const info = functionInfo(functionCode);
-  const response = isResponseFunction(functionCode);
-  const iin = response ? r.u16() : -1;
-  const headersOnly = !response && info.headersOnly;
   const objects: Dnp3ObjectHeader[] = [];
-  let objectCount = 0;
-  let complete = true;
-  let valuesTaken = false;
-  while (r.remaining > 0) {
-    if (r.remaining < 3) {
-      weird('dnp3.object_overrun');
-      complete = false;
-      break;
-    }
-    const group = bytes[r.pos]!;
-    collect = !response && !valuesTaken && isPointGroup(group);
-    const h = objectHeader(r, bytes, headersOnly, response);
-    if (h === null) {
-      complete = false;
-      break;
-    }
-    if (collect && h.count > 0) valuesTaken = true;
-    objectCount++;
-    if (objects.length < MAX_OBJECT_HEADERS) objects.push(h);
-  }
+  walkApdu(r, bytes, objects);
+  const s = SCAN;
+  const control = s.control;
+  const functionCode = s.functionCode;
+  const info = functionInfo(functionCode);
+  const iin = s.iin;
   const apdu: Dnp3Apdu = {
     control,
     fir: (control & AC_FIR) !== 0,
@@ -352,16 +384,73 @@ function decodeApdu(r: Reader, bytes: Uint8Array): Decoded<Dnp3Apdu> {
     functionCode,
     functionName: info.name,
     access: info.access,
-    response,
+    response: isResponseFunction(functionCode),
     ...(iin >= 0 ? { iin, iinNames: iinNames(iin) } : {}),
     objects,
     objectCount,
-    objectsComplete: complete,
-    values: values.length > 0 ? values : NO_VALUES,
-    controlStatus,
-    attributes: attributes.length > 0 ? attributes : NO_ATTRIBUTES,
+    objectsComplete,
+    values: s.values,
+    controlStatus: s.controlStatus,
+    attributes: s.attributes,
   };
   return ok(apdu, bytes.length, found.length > 0 ? found.slice() : undefined);
+}
+
+/**
+ * The walk shared by `decodeDnp3Apdu` and `scanDnp3Apdu`: fills SCAN and, when `objects` is given,
+ * the object header records.
+ */
+function walkApdu(r: Reader, bytes: Uint8Array, objects: Dnp3ObjectHeader[] | null): void {
+  found.length = 0;
+  values = null;
+  attributes = null;
+  controlStatus = 0;
+  const s = SCAN;
+  s.pointGroup = -1;
+  s.pointVariation = -1;
+  s.pointMin = -1;
+  s.pointMax = -1;
+  const control = r.u8();
+  const functionCode = r.u8();
+  const response = isResponseFunction(functionCode);
+  const iin = response ? r.u16() : -1;
+  s.control = control;
+  s.functionCode = functionCode;
+  s.iin = iin;
+  const headersOnly = !response && functionInfo(functionCode).headersOnly;
+  let count = 0;
+  let complete = true;
+  let valuesTaken = false;
+  while (r.remaining > 0) {
+    if (r.remaining < 3) {
+      weird('dnp3.object_overrun');
+      complete = false;
+      break;
+    }
+    const group = bytes[r.pos]!;
+    collect = !response && !valuesTaken && isPointGroup(group);
+    if (!objectHeader(r, bytes, headersOnly, response)) {
+      complete = false;
+      break;
+    }
+    if (collect && hCount > 0) valuesTaken = true;
+    if (count < MAX_OBJECT_HEADERS) {
+      if (objects !== null) objects.push(headerRecord());
+      if (s.pointGroup < 0 && isPointGroup(group)) {
+        s.pointGroup = group;
+        s.pointVariation = hVariation;
+        s.pointMin = hMin;
+        s.pointMax = hMin >= 0 ? hMax : -1;
+      }
+    }
+    count++;
+  }
+  objectCount = count;
+  objectsComplete = complete;
+  s.controlStatus = controlStatus;
+  s.values = values ?? NO_VALUES;
+  s.attributes = attributes ?? NO_ATTRIBUTES;
+  s.anomalies = found;
 }
 
 /** Reads an unsigned little-endian integer of 1, 2 or 4 octets. */
@@ -376,11 +465,41 @@ function uintLe(r: Reader, octets: number): number {
   }
 }
 
+// The header last parsed by objectHeader (-1: absent).
+let hGroup = 0;
+let hVariation = 0;
+let hQualifier = 0;
+let hPrefixCode = 0;
+let hRangeCode = 0;
+let hStart = -1;
+let hStop = -1;
+let hCount = 0;
+let hMin = -1;
+let hMax = -1;
+let hDataLength = 0;
+
+/** The record of the header last parsed. */
+function headerRecord(): Dnp3ObjectHeader {
+  const h = {
+    group: hGroup,
+    variation: hVariation,
+    qualifier: hQualifier,
+    prefixCode: hPrefixCode,
+    rangeCode: hRangeCode,
+    count: hCount,
+    dataLength: hDataLength,
+  };
+  if (hStart >= 0 && hMin >= 0) return { ...h, start: hStart, stop: hStop, minIndex: hMin, maxIndex: hMax };
+  if (hStart >= 0) return { ...h, start: hStart, stop: hStop };
+  if (hMin >= 0) return { ...h, minIndex: hMin, maxIndex: hMax };
+  return h;
+}
+
 /**
- * One object header and its objects (§4.2.2.7); null when parsing must stop (anomaly recorded).
- * The reader ends after the header's objects.
+ * One object header and its objects (§4.2.2.7) into the h* fields; false when parsing must stop
+ * (anomaly recorded). The reader ends after the header's objects.
  */
-function objectHeader(r: Reader, bytes: Uint8Array, headersOnly: boolean, response: boolean): Dnp3ObjectHeader | null {
+function objectHeader(r: Reader, bytes: Uint8Array, headersOnly: boolean, response: boolean): boolean {
   const group = r.u8();
   const variation = r.u8();
   const qualifier = r.u8();
@@ -443,32 +562,31 @@ function objectHeader(r: Reader, bytes: Uint8Array, headersOnly: boolean, respon
   if (count > 0) {
     const size: ObjectSize | undefined = headersOnly ? NO_DATA : objectSize(group, variation);
     if (size === undefined) return badHeader('dnp3.unknown_object');
-    if (!objects(r, bytes, group, variation, count, indexPrefix, sizePrefix, size, response)) return null;
+    if (!objects(r, bytes, group, variation, count, indexPrefix, sizePrefix, size, response)) return false;
     if (indexPrefix > 0) {
       minIndex = scanMin;
       maxIndex = scanMax;
     }
   }
-  const h = {
-    group,
-    variation,
-    qualifier,
-    prefixCode,
-    rangeCode,
-    count,
-    dataLength: r.pos - dataStart,
-  };
-  if (start >= 0 && minIndex >= 0) return { ...h, start, stop, minIndex, maxIndex };
-  if (start >= 0) return { ...h, start, stop };
-  if (minIndex >= 0) return { ...h, minIndex, maxIndex };
-  return h;
+  hGroup = group;
+  hVariation = variation;
+  hQualifier = qualifier;
+  hPrefixCode = prefixCode;
+  hRangeCode = rangeCode;
+  hStart = start;
+  hStop = stop;
+  hCount = count;
+  hMin = minIndex;
+  hMax = maxIndex;
+  hDataLength = r.pos - dataStart;
+  return true;
 }
 
 const NO_DATA: ObjectSize = Object.freeze({ kind: 'none' });
 
-function badHeader(code: string): null {
+function badHeader(code: string): false {
   weird(code);
-  return null;
+  return false;
 }
 
 function overrun(): false {
@@ -504,7 +622,7 @@ function objects(
     if (octets > r.remaining) return overrun();
     if (collect && size.n === 1) {
       const n = Math.min(count, MAX_VALUES);
-      for (let i = 0; i < n; i++) values.push((bytes[r.pos + (i >> 3)]! >> (i & 7)) & 1);
+      for (let i = 0; i < n; i++) (values ??= []).push((bytes[r.pos + (i >> 3)]! >> (i & 7)) & 1);
     }
     r.skip(octets);
     return true;
@@ -519,6 +637,13 @@ function objects(
     const watch = indexPrefix > 0 || (collect && fixed > 0) || (response && (group === 12 || group === 41));
     if (!watch) {
       r.skip(count * each);
+      return true;
+    }
+    if (group !== 12 && group !== 41) {
+      // Only the index prefixes matter (events, mostly): read them in place, the run is in bounds.
+      const end = r.pos + count * each;
+      if (indexPrefix > 0) for (let p = r.pos; p < end; p += each) noteIndex(indexAt(bytes, p, indexPrefix));
+      r.pos = end;
       return true;
     }
     for (let i = 0; i < count; i++) {
@@ -556,12 +681,20 @@ function objects(
       const type = r.u8();
       n = r.u8();
       if (n > r.remaining) return overrun();
-      if (attributes.length < MAX_ATTRIBUTES) attribute(variation, type, r.bytes.subarray(r.pos, r.pos + n));
+      if (attributes === null || attributes.length < MAX_ATTRIBUTES)
+        attribute(variation, type, r.bytes.subarray(r.pos, r.pos + n));
     }
     if (n > r.remaining) return overrun();
     r.skip(n);
   }
   return true;
+}
+
+/** The unsigned little-endian index prefix of 1, 2 or 4 octets at `bytes[p]`. */
+function indexAt(bytes: Uint8Array, p: number, octets: number): number {
+  if (octets === 1) return bytes[p]!;
+  if (octets === 2) return bytes[p]! | (bytes[p + 1]! << 8);
+  return (bytes[p]! | (bytes[p + 1]! << 8) | (bytes[p + 2]! << 16) | (bytes[p + 3]! << 24)) >>> 0;
 }
 
 function noteIndex(i: number): void {
@@ -575,14 +708,14 @@ function objectData(r: Reader, bytes: Uint8Array, group: number, variation: numb
   r.skip(n);
   if (group === 12 && (variation === 1 || variation === 2)) {
     // CROB: control code, count, on time, off time, status (§A.8.1).
-    if (collect && i < MAX_VALUES) values.push(bytes[p]!);
+    if (collect && i < MAX_VALUES) (values ??= []).push(bytes[p]!);
     const status = bytes[p + 10]! & 0x7f;
     if (status !== 0 && controlStatus === 0) controlStatus = status;
     return;
   }
   if (group === 41) {
     // Analog output block: value, then status (§A.23).
-    if (collect && i < MAX_VALUES) values.push(analogValue(bytes, p, variation));
+    if (collect && i < MAX_VALUES) (values ??= []).push(analogValue(bytes, p, variation));
     const status = bytes[p + n - 1]! & 0x7f;
     if (status !== 0 && controlStatus === 0) controlStatus = status;
   }
@@ -608,10 +741,10 @@ function analogValue(bytes: Uint8Array, p: number, variation: number): number {
 }
 
 function attribute(variation: number, type: number, value: Uint8Array): void {
-  if (type === 1) attributes.push({ variation, type, value: printable(value) });
+  if (type === 1) (attributes ??= []).push({ variation, type, value: printable(value) });
   else if (type === 2 && value.length >= 1 && value.length <= 4) {
     let v = 0;
     for (let i = value.length - 1; i >= 0; i--) v = v * 256 + value[i]!;
-    attributes.push({ variation, type, value: String(v) });
+    (attributes ??= []).push({ variation, type, value: String(v) });
   }
 }

@@ -16,14 +16,16 @@ import {
   MIN_LINK_LENGTH,
   TR_FIN,
   TR_FIR,
+  isResponseFunction,
 } from './constants.ts';
 import {
+  SCAN,
   copyUserData,
   dataCrcsOk,
-  decodeDnp3Apdu,
   frameDnp3Link,
   frameDnp3LinkAt,
   lastFrameRejectWasCrc,
+  scanDnp3Apdu,
 } from './decode.ts';
 import { Dnp3Transactions, TransportReassembler } from './state.ts';
 
@@ -67,8 +69,8 @@ export class Dnp3Analyzer implements StreamAnalyzer {
     else {
       const bad = (): void => this.badFrame(lastFrameRejectWasCrc());
       this.framers = [
-        new PduFramer(frameDnp3Link, (f, ts) => this.frame(0, f, ts), bad, MAX_LINK_FRAME),
-        new PduFramer(frameDnp3Link, (f, ts) => this.frame(1, f, ts), bad, MAX_LINK_FRAME),
+        new PduFramer(frameDnp3Link, (f, ts) => this.frame(0, f, 0, f.length, ts), bad, MAX_LINK_FRAME),
+        new PduFramer(frameDnp3Link, (f, ts) => this.frame(1, f, 0, f.length, ts), bad, MAX_LINK_FRAME),
       ];
     }
   }
@@ -77,6 +79,30 @@ export class Dnp3Analyzer implements StreamAnalyzer {
     if (this.detached) return;
     if (this.framers === null) this.datagram(dir, bytes, tsMicros);
     else this.framers[dir].data(bytes, tsMicros);
+  }
+
+  /**
+   * `data` for `buf[off, off + len)`: whole link frames at the start of a segment (the usual case)
+   * are taken in place while the framer holds nothing; the rest goes through the framer.
+   */
+  dataAt(dir: Direction, buf: Uint8Array, off: number, len: number, tsMicros: number): void {
+    if (this.detached) return;
+    const framers = this.framers;
+    if (framers === null) {
+      this.datagram(dir, buf.subarray(off, off + len), tsMicros);
+      return;
+    }
+    const framer = framers[dir];
+    const end = off + len;
+    while (off < end && framer.idle) {
+      const size = frameDnp3LinkAt(buf, off, end - off);
+      if (size <= 0 || off + size > end) break;
+      framer.deliveredWhole(size);
+      this.frame(dir, buf, off, size, tsMicros);
+      if (this.detached) return;
+      off += size;
+    }
+    if (off < end) framer.data(buf.subarray(off, end), tsMicros);
   }
 
   gap(dir: Direction, lostBytes: number): void {
@@ -105,19 +131,18 @@ export class Dnp3Analyzer implements StreamAnalyzer {
         }
         return;
       }
-      this.frame(dir, off === 0 && size === n ? bytes : bytes.subarray(off, off + size), ts);
+      this.frame(dir, bytes, off, size, ts);
       off += size;
     }
   }
 
-  /** One whole link frame whose header CRC is right. */
-  private frame(dir: Direction, f: Uint8Array, ts: number): void {
+  /** One whole link frame `f[off, off + size)` whose header CRC is right. */
+  private frame(dir: Direction, f: Uint8Array, off: number, size: number, ts: number): void {
     if (this.detached) return;
-    const size = f.length;
-    const n = f[2]! - MIN_LINK_LENGTH;
+    const n = f[off + 2]! - MIN_LINK_LENGTH;
     // A valid header CRC is already strong evidence of DNP3: a bad data block is corruption (even
     // before confirmation), not another protocol.
-    if (n > 0 && !dataCrcsOk(f, 0, size)) {
+    if (n > 0 && !dataCrcsOk(f, off, size)) {
       this.ctx.anomaly('dnp3.bad_crc');
       return;
     }
@@ -126,41 +151,54 @@ export class Dnp3Analyzer implements StreamAnalyzer {
       this.ctx.confirm();
     }
     if (n === 0) return;
-    const control = f[3]!;
+    const control = f[off + 3]!;
     const fn = control & CTL_FUNC;
     if ((control & CTL_PRM) === 0 || (fn !== LINK_CONFIRMED_USER_DATA && fn !== LINK_UNCONFIRMED_USER_DATA))
       this.ctx.anomaly('dnp3.unexpected_user_data');
-    const destination = f[4]! | (f[5]! << 8);
-    const source = f[6]! | (f[7]! << 8);
-    const th = f[LINK_HEADER_LENGTH]!;
-    // The user data without block CRCs: a view when it lies in the first block, else a copy.
-    const data =
-      n <= BLOCK_SIZE
-        ? f.subarray(LINK_HEADER_LENGTH + 1, LINK_HEADER_LENGTH + n)
-        : this.scratch.subarray(1, copyUserData(f, 0, size, this.scratch, 0));
+    const destination = f[off + 4]! | (f[off + 5]! << 8);
+    const source = f[off + 6]! | (f[off + 7]! << 8);
+    const th = f[off + LINK_HEADER_LENGTH]!;
+    // The user data without block CRCs, after the transport header: in place when it lies in the
+    // first block, else copied to the scratch buffer.
+    let data = f;
+    let start = off + LINK_HEADER_LENGTH + 1;
+    let end = off + LINK_HEADER_LENGTH + n;
+    if (n > BLOCK_SIZE) {
+      data = this.scratch;
+      start = 1;
+      end = copyUserData(f, off, size, data, 0);
+    }
     const key = source * 65536 + destination;
     const transport = this.transport[dir];
     // A fragment in one segment (most requests and short responses) needs no reassembly.
     if ((th & (TR_FIR | TR_FIN)) === (TR_FIR | TR_FIN) && !transport.has(key)) {
-      this.fragment(dir, source, destination, data, ts);
+      this.fragment(dir, source, destination, data, start, end, ts);
       return;
     }
-    const whole = transport.add(key, th, data);
-    if (whole !== null) this.fragment(dir, source, destination, whole, ts);
+    const whole = transport.add(key, th, data, start, end);
+    if (whole >= 0) this.fragment(dir, source, destination, transport.whole, 0, whole, ts);
   }
 
-  /** A whole application fragment from `source` to `destination`. */
-  private fragment(dir: Direction, source: number, destination: number, bytes: Uint8Array, ts: number): void {
-    const d = decodeDnp3Apdu(bytes);
-    if (d.kind !== 'ok') {
-      this.ctx.anomaly(d.kind === 'malformed' ? d.code : 'dnp3.truncated');
+  /** A whole application fragment `bytes[start, end)` from `source` to `destination`. */
+  private fragment(
+    dir: Direction,
+    source: number,
+    destination: number,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    ts: number,
+  ): void {
+    if (!scanDnp3Apdu(bytes, start, end)) {
+      this.ctx.anomaly('dnp3.truncated');
       return;
     }
-    const anomalies = d.anomalies;
+    const apdu = SCAN;
+    const anomalies = apdu.anomalies;
     for (let i = 0; i < anomalies.length; i++) this.ctx.anomaly(anomalies[i]!);
-    const apdu = d.value;
-    this.ctx.pdu?.(dir, apdu.functionCode);
-    if (apdu.response) this.transactions.response(apdu, source, destination, dir, ts);
+    const fc = apdu.functionCode;
+    this.ctx.pdu?.(dir, fc);
+    if (isResponseFunction(fc)) this.transactions.response(apdu, source, destination, dir, ts);
     else this.transactions.request(apdu, source, destination, ts);
   }
 

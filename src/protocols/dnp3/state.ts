@@ -5,6 +5,10 @@
 import { LIMITS } from '../../core/limits.ts';
 import type { AnalyzerContext, AssetFact, Direction, OperationEvent } from '../_core/types.ts';
 import {
+  AC_CON,
+  AC_FIR,
+  AC_SEQ,
+  AC_UNS,
   DEVICE_ATTRIBUTES,
   FC,
   IIN_REQUEST_ERRORS,
@@ -13,9 +17,8 @@ import {
   TR_SEQ,
   functionInfo,
   isBroadcast,
-  isPointGroup,
 } from './constants.ts';
-import type { Dnp3Apdu } from './decode.ts';
+import type { Dnp3Scan } from './decode.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Transport reassembly (§8.2)
@@ -31,6 +34,8 @@ export const MAX_FRAGMENT_BYTES = 4096;
 export const MAX_SEGMENTS = 64;
 /** Link address pairs reassembling at once per direction (several outstations behind a gateway). */
 export const MAX_REASSEMBLIES = 4;
+
+const NO_BYTES = new Uint8Array(0);
 
 interface Reassembly {
   /** source << 16 | destination, or -1 when the slot is free. */
@@ -59,15 +64,19 @@ export class TransportReassembler {
     this.ctx = ctx;
   }
 
+  /** The buffer holding the fragment `add` completed last (valid until the next call). */
+  whole: Uint8Array = NO_BYTES;
+
   /**
-   * Adds one segment: `th` is the transport header, `data` the segment's payload after it (only
-   * read during the call). Returns the whole fragment when `th` has FIN (a view valid until the
-   * next call), else null.
+   * Adds one segment: `th` is the transport header, `data[start, end)` the segment's payload after
+   * it (only read during the call). Returns the length of the whole fragment, in `whole` from 0,
+   * when `th` has FIN, else -1.
    */
-  add(key: number, th: number, data: Uint8Array): Uint8Array | null {
+  add(key: number, th: number, data: Uint8Array, start: number, end: number): number {
     const fir = (th & TR_FIR) !== 0;
     const fin = (th & TR_FIN) !== 0;
     const seq = th & TR_SEQ;
+    const length = end - start;
     let s = this.find(key);
     if (fir) {
       // A new first segment drops a message in progress, unless it repeats that message's only
@@ -80,32 +89,34 @@ export class TransportReassembler {
     } else {
       if (s === undefined || s.segments === 0) {
         this.ctx.anomaly('dnp3.transport_sequence');
-        return null;
+        return -1;
       }
-      if (seq === s.seq) return null;
+      if (seq === s.seq) return -1;
       if (seq !== ((s.seq + 1) & TR_SEQ)) {
         this.ctx.anomaly('dnp3.transport_sequence');
         this.release(s);
-        return null;
+        return -1;
       }
     }
-    if (s.len + data.length > MAX_FRAGMENT_BYTES || s.segments >= MAX_SEGMENTS) {
+    if (s.len + length > MAX_FRAGMENT_BYTES || s.segments >= MAX_SEGMENTS) {
       this.ctx.anomaly('dnp3.fragment_too_long');
       this.release(s);
-      return null;
+      return -1;
     }
-    if (s.len + data.length > s.buf.length) {
-      const bigger = new Uint8Array(Math.min(MAX_FRAGMENT_BYTES, Math.max(2 * s.buf.length, s.len + data.length)));
+    if (s.len + length > s.buf.length) {
+      const bigger = new Uint8Array(Math.min(MAX_FRAGMENT_BYTES, Math.max(2 * s.buf.length, s.len + length)));
       bigger.set(s.buf.subarray(0, s.len));
       s.buf = bigger;
     }
-    s.buf.set(data, s.len);
-    s.len += data.length;
+    const buf = s.buf;
+    for (let i = start, o = s.len; i < end; i++, o++) buf[o] = data[i]!;
+    s.len += length;
     s.seq = seq;
     s.segments++;
     s.tick = ++this.tick;
-    if (!fin) return null;
-    const whole = s.buf.subarray(0, s.len);
+    if (!fin) return -1;
+    const whole = s.len;
+    this.whole = buf;
     this.release(s);
     return whole;
   }
@@ -182,6 +193,59 @@ function pairKey(outstation: number, master: number, seq: number, slot: number):
 }
 
 /**
+ * Pending requests in insertion order, oldest first. The newest sits in a slot of its own: a
+ * master polling an outstation has one request outstanding at a time, so pairing then touches no
+ * Map at all.
+ */
+class PendingTable {
+  private slotKey = -1;
+  private slot: Pending | undefined = undefined;
+  // Older requests; Map iteration order is insertion order, so the first key is the oldest.
+  private readonly older = new Map<number, Pending>();
+
+  get size(): number {
+    return this.older.size + (this.slot === undefined ? 0 : 1);
+  }
+
+  has(k: number): boolean {
+    return (this.slot !== undefined && this.slotKey === k) || (this.older.size > 0 && this.older.has(k));
+  }
+
+  /** Adds the newest request; the key must not be present (take it first). */
+  add(k: number, p: Pending): void {
+    if (this.slot !== undefined) this.older.set(this.slotKey, this.slot);
+    this.slotKey = k;
+    this.slot = p;
+  }
+
+  /** Removes and returns the request with this key. */
+  take(k: number): Pending | undefined {
+    if (this.slot !== undefined && this.slotKey === k) {
+      const p = this.slot;
+      this.slot = undefined;
+      return p;
+    }
+    if (this.older.size === 0) return undefined;
+    const p = this.older.get(k);
+    if (p !== undefined) this.older.delete(k);
+    return p;
+  }
+
+  /** Removes and returns the oldest request. */
+  takeOldest(): Pending | undefined {
+    const first = this.older.keys().next();
+    if (first.done !== true) {
+      const p = this.older.get(first.value)!;
+      this.older.delete(first.value);
+      return p;
+    }
+    const p = this.slot;
+    this.slot = undefined;
+    return p;
+  }
+}
+
+/**
  * Outstanding requests of one flow (at most `maxPending`, oldest evicted first), keyed by
  * outstation, master and application sequence number.
  *
@@ -198,8 +262,7 @@ function pairKey(outstation: number, master: number, seq: number, slot: number):
 export class Dnp3Transactions {
   private readonly ctx: AnalyzerContext;
   private readonly maxPending: number;
-  // Map iteration order is insertion order: the first key is the oldest request.
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new PendingTable();
 
   constructor(ctx: AnalyzerContext, maxPending: number = LIMITS.pendingRequestsPerFlow) {
     this.ctx = ctx;
@@ -211,10 +274,11 @@ export class Dnp3Transactions {
   }
 
   /** A fragment from a master: `source` is the master, `destination` the outstation. */
-  request(apdu: Dnp3Apdu, source: number, destination: number, ts: number): void {
+  request(apdu: Dnp3Scan, source: number, destination: number, ts: number): void {
     const fc = apdu.functionCode;
+    const seq = apdu.control & AC_SEQ;
     if (fc === FC.confirm) {
-      if (apdu.uns) this.complete(pairKey(destination, source, apdu.seq, SLOT_UNSOLICITED), apdu);
+      if ((apdu.control & AC_UNS) !== 0) this.complete(pairKey(destination, source, seq, SLOT_UNSOLICITED), apdu);
       return;
     }
     const op = requestOp(apdu, destination, ts);
@@ -223,18 +287,20 @@ export class Dnp3Transactions {
       return;
     }
     const slot = fc === FC.authenticateReq ? SLOT_AUTH : SLOT_REQUEST;
-    this.add(pairKey(destination, source, apdu.seq, slot), { op, slot });
+    this.add(pairKey(destination, source, seq, slot), { op, slot });
   }
 
   /**
    * A fragment from an outstation (129..131): `source` is the outstation, `destination` the
    * master; `side` is the flow side that sent it (for identity facts).
    */
-  response(apdu: Dnp3Apdu, source: number, destination: number, side: Direction, ts: number): void {
+  response(apdu: Dnp3Scan, source: number, destination: number, side: Direction, ts: number): void {
     if (apdu.attributes.length > 0) this.identity(apdu, side);
     const fc = apdu.functionCode;
+    const fir = (apdu.control & AC_FIR) !== 0;
+    const seq = apdu.control & AC_SEQ;
     if (fc === FC.unsolicitedResponse) {
-      if (!apdu.fir) return;
+      if (!fir) return;
       const op: Mutable<OperationEvent> = {
         name: 'dnp3.unsolicited_response',
         protocol: 'dnp3',
@@ -244,15 +310,16 @@ export class Dnp3Transactions {
         unit: source,
         responded: false,
       };
-      if (apdu.con) this.add(pairKey(source, destination, apdu.seq, SLOT_UNSOLICITED), { op, slot: SLOT_UNSOLICITED });
+      if ((apdu.control & AC_CON) !== 0)
+        this.add(pairKey(source, destination, seq, SLOT_UNSOLICITED), { op, slot: SLOT_UNSOLICITED });
       else this.ctx.operation(op);
       return;
     }
     // Later fragments of a multi-fragment response carry the next sequence numbers, not the
     // request's: only the first one answers.
-    if (!apdu.fir) return;
-    const request = pairKey(source, destination, apdu.seq, SLOT_REQUEST);
-    const auth = pairKey(source, destination, apdu.seq, SLOT_AUTH);
+    if (!fir) return;
+    const request = pairKey(source, destination, seq, SLOT_REQUEST);
+    const auth = pairKey(source, destination, seq, SLOT_AUTH);
     if (fc === FC.authenticateResp) {
       if (this.complete(auth, apdu)) return;
       // A challenge to a critical request: the request stays pending until its 129.
@@ -266,34 +333,26 @@ export class Dnp3Transactions {
 
   /** End of flow: every request still waiting is reported, oldest first. */
   flush(): void {
-    for (const p of this.pending.values()) this.unanswered(p);
-    this.pending.clear();
+    for (let p = this.pending.takeOldest(); p !== undefined; p = this.pending.takeOldest()) this.unanswered(p);
   }
 
   private add(k: number, p: Pending): void {
-    const old = this.pending.get(k);
-    if (old !== undefined) {
-      this.pending.delete(k);
-      this.unanswered(old);
-    } else if (this.pending.size >= this.maxPending) {
-      const first = this.pending.keys().next();
-      if (first.done !== true) {
-        const oldest = this.pending.get(first.value)!;
-        this.pending.delete(first.value);
-        this.unanswered(oldest);
-      }
+    const old = this.pending.take(k);
+    if (old !== undefined) this.unanswered(old);
+    else if (this.pending.size >= this.maxPending) {
+      const oldest = this.pending.takeOldest();
+      if (oldest !== undefined) this.unanswered(oldest);
     }
-    this.pending.set(k, p);
+    this.pending.add(k, p);
   }
 
-  private complete(k: number, apdu: Dnp3Apdu): boolean {
-    const p = this.pending.get(k);
+  private complete(k: number, apdu: Dnp3Scan): boolean {
+    const p = this.pending.take(k);
     if (p === undefined) return false;
-    this.pending.delete(k);
     const op = p.op;
     op.responded = true;
     if (p.slot !== SLOT_UNSOLICITED) {
-      const iin = apdu.iin ?? 0;
+      const iin = apdu.iin < 0 ? 0 : apdu.iin;
       if ((iin & IIN_REQUEST_ERRORS) !== 0) op.exception = iin;
       else if (apdu.controlStatus !== 0) op.exception = CONTROL_STATUS_EXCEPTION + apdu.controlStatus;
     }
@@ -306,7 +365,7 @@ export class Dnp3Transactions {
     this.ctx.operation(p.op);
   }
 
-  private identity(apdu: Dnp3Apdu, side: Direction): void {
+  private identity(apdu: Dnp3Scan, side: Direction): void {
     const fact: IdentityFact = { kind: 'identity', side, protocol: 'dnp3' };
     const extra: Record<string, string> = {};
     let known = 0;
@@ -329,8 +388,16 @@ export class Dnp3Transactions {
   }
 }
 
+/** Address space names `g<group>v<variation>`, made once each. */
+const SPACES: (string | undefined)[] = [];
+
+function pointSpace(group: number, variation: number): string {
+  const k = group * 256 + variation;
+  return (SPACES[k] ??= `g${group}v${variation}`);
+}
+
 /** The operation a request stands for: unit = outstation; range and values of its first point header. */
-function requestOp(apdu: Dnp3Apdu, outstation: number, ts: number): Mutable<OperationEvent> {
+function requestOp(apdu: Dnp3Scan, outstation: number, ts: number): Mutable<OperationEvent> {
   const info = functionInfo(apdu.functionCode);
   const op: Mutable<OperationEvent> = {
     name: info.operation,
@@ -341,15 +408,13 @@ function requestOp(apdu: Dnp3Apdu, outstation: number, ts: number): Mutable<Oper
     unit: outstation,
     responded: false,
   };
-  for (const h of apdu.objects) {
-    if (!isPointGroup(h.group)) continue;
-    op.addressSpace = `g${h.group}v${h.variation}`;
-    if (h.minIndex !== undefined && h.maxIndex !== undefined) {
-      op.address = h.minIndex;
-      op.quantity = h.maxIndex - h.minIndex + 1;
+  if (apdu.pointGroup >= 0) {
+    op.addressSpace = pointSpace(apdu.pointGroup, apdu.pointVariation);
+    if (apdu.pointMin >= 0) {
+      op.address = apdu.pointMin;
+      op.quantity = apdu.pointMax - apdu.pointMin + 1;
     }
     if (apdu.values.length > 0) op.values = apdu.values;
-    break;
   }
   return op;
 }

@@ -258,7 +258,7 @@ function float32(b: Uint8Array, p: number): number {
 }
 
 /** The value of one element of the common types (101 §7.2.6), or undefined. */
-function elementValue(typeId: number, b: Uint8Array, p: number): number | undefined {
+export function elementValue(typeId: number, b: Uint8Array, p: number): number | undefined {
   switch (typeId) {
     case 1: // SIQ: SPI
     case 2:

@@ -5,10 +5,31 @@
 
 import { LIMITS } from '../../core/limits.ts';
 import type { AnalyzerContext, Direction, OperationEvent } from '../_core/types.ts';
-import { COT, typeInfo } from './constants.ts';
+import { COT, typeInfo, type TypeInfo } from './constants.ts';
 import type { Iec104Asdu } from './decode.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A report of the fast path: always the same fields, so one record serves every report. */
+type ReportOp = Mutable<OperationEvent> & { unit: number; address: number; quantity: number };
+
+function reportOp(): ReportOp {
+  return {
+    name: '',
+    protocol: 'iec104',
+    code: 0,
+    access: 'read',
+    tsMicros: 0,
+    unit: 0,
+    responded: false,
+    address: 0,
+    quantity: 0,
+  };
+}
+
+// The context reads an operation during the call and keeps none of it: these are reused.
+const REPORT: ReportOp = reportOp();
+const REPORT_VALUES: ReportOp & { values: readonly number[] } = { ...reportOp(), values: [] };
 
 /** C_RD_NA_1: a read command, sent with COT 5 and answered by a monitoring ASDU with COT 5. */
 const READ_COMMAND = 102;
@@ -21,7 +42,7 @@ function commandKey(typeId: number, commonAddress: number, ioa: number, deactiva
 }
 
 /** U-frame functions paired by name and the side that sent the act. */
-const U_NAMES = ['startdt', 'stopdt', 'testfr'] as const;
+const U_OPERATIONS = ['iec104.startdt', 'iec104.stopdt', 'iec104.testfr'] as const;
 const U_ACT_CODES = [0x07, 0x13, 0x43] as const;
 
 /**
@@ -68,7 +89,7 @@ export class Iec104Session {
       const old = this.uPending[k];
       if (old !== undefined) this.unanswered(old);
       this.uPending[k] = {
-        name: `iec104.${U_NAMES[fn]}`,
+        name: U_OPERATIONS[fn],
         protocol: 'iec104',
         code: U_ACT_CODES[fn],
         access: fn === 2 ? 'diagnostic' : 'control',
@@ -129,6 +150,31 @@ export class Iec104Session {
   }
 
   /** End of flow: every request still waiting is reported, oldest first. */
+  /**
+   * A monitor ASDU whose cause is neither a command's nor a response's (spontaneous, periodic,
+   * interrogated...), reported at once like `asdu` does, from its fields: objects addressed `lo`
+   * to `hi`, `values` (or null when none).
+   */
+  reportMonitor(
+    info: TypeInfo,
+    commonAddress: number,
+    lo: number,
+    hi: number,
+    values: number[] | null,
+    ts: number,
+  ): void {
+    const op = values === null ? REPORT : REPORT_VALUES;
+    if (values !== null) REPORT_VALUES.values = values;
+    op.name = info.operation;
+    op.code = info.typeId;
+    op.access = info.access === 'file' || info.access === 'other' ? info.access : 'read';
+    op.tsMicros = ts;
+    op.unit = commonAddress;
+    op.address = lo;
+    op.quantity = hi - lo + 1;
+    this.ctx.operation(op);
+  }
+
   flush(): void {
     for (const op of this.pending.values()) this.unanswered(op);
     this.pending.clear();
