@@ -365,3 +365,52 @@ test('a reused GooseDecoder agrees with a fresh one on any sequence of (mutated)
     { numRuns: 400 },
   );
 });
+
+test('a retransmission (only t and sqNum differ) is taken from the last frame, and decodes as a fresh one', () => {
+  const base = goose('83 01 01', { entries: 1 });
+  const at = (seq: number[]): number => {
+    for (let i = 0; i + seq.length <= base.length; i++)
+      if (seq.every((v, k) => base[i + k] === v)) return i + seq.length;
+    throw new Error('not found');
+  };
+  const tAt = at([0x84, 8]);
+  const sqAt = at([0x86, 1]);
+  const variant = (t: number, sq: number, edit?: (b: Uint8Array) => void): Uint8Array => {
+    const b = base.slice();
+    b[tAt + 3] = t;
+    b[sqAt] = sq;
+    edit?.(b);
+    return b;
+  };
+  const frames = [
+    base,
+    variant(2, 1), // a retransmission
+    variant(3, 2),
+    variant(4, 0x80), // sqNum negative: decoded in full (goose.bad_integer)
+    variant(5, 3),
+    variant(6, 4, (b) => (b[at([0x80, 4]) + 3] = 0x68)), // another gocbRef
+    variant(7, 5, (b) => (b[b.length - 1] = 0)), // another allData value
+    variant(8, 6, (b) => (b[2] = 0)), // another header length: bad
+    variant(9, 7),
+  ];
+  const dec = new GooseDecoder();
+  frames.forEach((f, i) => {
+    // Each frame at another offset of a larger buffer: allData's place must follow it.
+    const pad = i % 3;
+    const buf = new Uint8Array(f.length + 4).fill(0xee);
+    buf.set(f, pad);
+    const want = decodeGooseFrame(f);
+    const code = dec.decode(buf, pad, f.length);
+    if (want.kind !== 'ok') {
+      assert.equal(code, want.kind === 'malformed' ? want.code : '?', `frame ${i}`);
+      return;
+    }
+    assert.equal(code, '', `frame ${i}`);
+    const p = pduOf(want);
+    assert.deepEqual(
+      [dec.gocbRef, dec.stNum, dec.sqNum, dec.tSeconds, dec.values, [...dec.anomalies], dec.allDataStart - pad],
+      [p.gocbRef, p.stNum, p.sqNum, p.t.seconds, p.values, [...want.anomalies], p.allData.byteOffset],
+      `frame ${i}`,
+    );
+  });
+});

@@ -144,9 +144,20 @@ export class GooseDecoder {
   private readonly textBytes: (Uint8Array | null)[] = [null, null, null];
   private readonly texts: string[] = ['', '', ''];
   private data: Uint8Array | null = null;
-  private dataEntries = 0;
-  private readonly dataCounts = new Int32Array(DATA_TYPES.length);
-  private readonly dataValues: number[] = [];
+  /**
+   * The last frame when it decoded as a goosePdu without anomalies, and where its t and sqNum
+   * values sit (from the frame's start): a retransmission differs only there, so it is taken by
+   * comparing the rest of the bytes (see `repeat`).
+   */
+  private last: Uint8Array | null = null;
+  private lastBuf = new Uint8Array(0);
+  private lastTAt = 0;
+  private lastSqAt = 0;
+  private lastSqLen = 0;
+  private lastAllDataAt = 0;
+  private tAt = 0;
+  private sqAt = 0;
+  private sqLen = 0;
 
   /**
    * Decodes the GOOSE (or GSE management) frame payload `bytes[off, off + len)` (after the
@@ -157,10 +168,61 @@ export class GooseDecoder {
    * present (`goose.missing_field`). Bytes after the header length (padding) are ignored.
    */
   decode(bytes: Uint8Array, off: number, len: number): string {
-    this.anomalies.length = 0;
     if (len < HEADER_LENGTH + 2) return this.fail('goose.truncated', 0);
     const length = (bytes[off + 2]! << 8) | bytes[off + 3]!;
     if (length < HEADER_LENGTH + 2 || length > len) return this.fail('goose.bad_length', 2);
+    if (this.repeat(bytes, off, length)) return '';
+    while (this.anomalies.length > 0) this.anomalies.pop();
+    this.last = null;
+    const code = this.full(bytes, off, length);
+    if (code === '' && this.kind === 'goose' && this.anomalies.length === 0) {
+      if (this.lastBuf.length !== length) this.lastBuf = new Uint8Array(length);
+      const copy = this.lastBuf;
+      for (let i = 0; i < length; i++) copy[i] = bytes[off + i]!;
+      this.last = copy;
+      this.lastTAt = this.tAt - off;
+      this.lastSqAt = this.sqAt - off;
+      this.lastSqLen = this.sqLen;
+      this.lastAllDataAt = this.allDataStart - off;
+    }
+    return code;
+  }
+
+  /**
+   * A retransmission of the last frame: the same bytes but for the t value and the sqNum value
+   * (same length, not negative). Every field but those two is then what the last decode found,
+   * and the last decode had no anomalies, so none of its fields needs checking again.
+   */
+  private repeat(b: Uint8Array, off: number, length: number): boolean {
+    const last = this.last;
+    if (last === null || last.length !== length) return false;
+    const tAt = this.lastTAt;
+    const sqAt = this.lastSqAt;
+    const sqEnd = sqAt + this.lastSqLen;
+    let i = 0;
+    while (i < tAt && last[i] === b[off + i]) i++;
+    if (i < tAt) return false;
+    i = tAt + 8;
+    while (i < sqAt && last[i] === b[off + i]) i++;
+    if (i < sqAt) return false;
+    i = sqEnd;
+    while (i < length && last[i] === b[off + i]) i++;
+    if (i < length) return false;
+    const sq = berInteger(b, off + sqAt, this.lastSqLen);
+    if (sq < 0) return false;
+    this.sqNum = sq;
+    const t = off + tAt;
+    this.tSeconds = ((b[t]! << 24) | (b[t + 1]! << 16) | (b[t + 2]! << 8) | b[t + 3]!) >>> 0;
+    this.tFraction = (b[t + 4]! << 16) | (b[t + 5]! << 8) | b[t + 6]!;
+    this.tQuality = b[t + 7]!;
+    const shift = off + this.lastAllDataAt - this.allDataStart;
+    this.allDataStart += shift;
+    this.allDataEnd += shift;
+    return true;
+  }
+
+  /** The whole decode of `bytes[off, off + length)`. */
+  private full(bytes: Uint8Array, off: number, length: number): string {
     const r = READER.reset(bytes, off, off + length);
     try {
       this.appid = r.u16();
@@ -233,6 +295,7 @@ export class GooseDecoder {
             this.weird('goose.bad_utc_time');
             r.skip(len);
           } else {
+            this.tAt = at;
             this.tSeconds = r.u32();
             this.tFraction = r.u24();
             this.tQuality = r.u8();
@@ -244,6 +307,8 @@ export class GooseDecoder {
           seen |= 16;
           break;
         case FIELD.sqNum:
+          this.sqAt = at;
+          this.sqLen = len;
           this.sqNum = this.unsignedField(r, len);
           seen |= 32;
           break;
@@ -285,15 +350,13 @@ export class GooseDecoder {
     if (d !== null && d.length === n) {
       let i = 0;
       while (i < n && d[i] === b[start + i]) i++;
-      if (i === n) {
-        this.entries = this.dataEntries;
-        this.counts.set(this.dataCounts);
-        copyValues(this.dataValues, this.values);
-        return;
-      }
+      // Only a walk changes entries, counts and values, and a walk that fails forgets `data`:
+      // they are still those of this allData.
+      if (i === n) return;
     }
     this.counts.fill(0);
-    this.values.length = 0;
+    // Emptied by pop: setting the length to 0 would give up the array's storage.
+    while (this.values.length > 0) this.values.pop();
     collectCounts = this.counts;
     collectValues = this.values;
     const entries = walk(b, start, end, 0, collect);
@@ -306,9 +369,6 @@ export class GooseDecoder {
     const copy = d !== null && d.length === n ? d : new Uint8Array(n);
     for (let i = 0; i < n; i++) copy[i] = b[start + i]!;
     this.data = copy;
-    this.dataEntries = entries;
-    this.dataCounts.set(this.counts);
-    copyValues(this.values, this.dataValues);
   }
 
   /** A name field: the publisher's last one when the bytes are the same, else through the memo. */
@@ -347,14 +407,6 @@ export class GooseDecoder {
     }
     return v;
   }
-}
-
-function copyValues(from: readonly number[], to: number[]): void {
-  // Overwrite in place, then grow or shrink: the arrays keep their storage from frame to frame.
-  const n = Math.min(from.length, to.length);
-  for (let i = 0; i < n; i++) to[i] = from[i]!;
-  for (let i = n; i < from.length; i++) to.push(from[i]!);
-  to.length = from.length;
 }
 
 /**
