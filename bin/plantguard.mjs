@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=8
 // npx/npm entry point: needs Node 24 (native TypeScript). From a checkout on an older system
 // Node, use ./bin/plantguard, which brings the pinned Node 24.
-// Runs the compiled dist/ when it is newer than every source file (npm run build), else the
+// Runs the compiled dist/ (its one-file bundle) when it is newer than every source file (npm run build), else the
 // TypeScript sources directly; PLANTGUARD_FROM_SOURCE=1 forces the sources.
 import { readdirSync, statSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
@@ -41,8 +41,17 @@ function distIsFresh() {
   return !newer(join(root, 'src'));
 }
 
-const entry =
-  process.env.PLANTGUARD_FROM_SOURCE !== '1' && distIsFresh() ? '../dist/src/cli/main.js' : '../src/cli/main.ts';
+/** The compiled CLI: the one-file bundle when the build made it, else the compiled modules. */
+function distEntry() {
+  try {
+    statSync(join(root, 'dist', 'plantguard.mjs'));
+    return '../dist/plantguard.mjs';
+  } catch {
+    return '../dist/src/cli/main.js';
+  }
+}
+
+const entry = process.env.PLANTGUARD_FROM_SOURCE !== '1' && distIsFresh() ? distEntry() : '../src/cli/main.ts';
 // For tests: say which one runs.
 if (process.env.PLANTGUARD_SHOW_ENTRY === '1')
   process.stderr.write(`entry: ${entry.startsWith('../dist') ? 'dist' : 'src'}\n`);
