@@ -105,6 +105,14 @@ class L2Context implements AnalyzerContext {
   }
 }
 
+/** A layer-2 communication as the packet path finds it: by source MAC, destination and ethertype. */
+interface L2Entry {
+  readonly comm: CommAgg;
+  readonly et: number;
+  /** Its analyzer context; null when no dissector takes the ethertype; undefined until looked up. */
+  ctx: L2Context | null | undefined;
+}
+
 /** Frames of a datagram in reassembly, and what its first fragment said (for datagrams never completed). */
 interface FragMeta {
   frames: number;
@@ -143,7 +151,7 @@ export class Engine {
   /** The current packet's timestamp (µs). */
   private readonly now = new Float64Array(1);
   /** Layer-2 communications by source MAC, then destination MAC and ethertype. */
-  private readonly l2Comms = new Map<number, Map<number, CommAgg[]>>();
+  private readonly l2Comms = new Map<number, Map<number, L2Entry[]>>();
   private curLink = -1;
   private curLinkCount = 0;
   private readonly ipv6Ids = new Map<string, number>();
@@ -634,9 +642,9 @@ export class Engine {
       this.l2Comms.set(src, byDst);
     }
     let list = byDst.get(dst);
-    let comm: CommAgg | undefined;
-    if (list !== undefined) for (let i = 0; i < list.length; i++) if (list[i]!.port === et) comm = list[i];
-    if (comm === undefined) {
+    let entry: L2Entry | undefined;
+    if (list !== undefined) for (let i = 0; i < list.length; i++) if (list[i]!.et === et) entry = list[i];
+    if (entry === undefined) {
       const dstKey =
         dst === BROADCAST_MAC
           ? 'group:ff:ff:ff:ff:ff:ff'
@@ -645,13 +653,14 @@ export class Engine {
             : `mac:${formatMac(dst)}`;
       const c = this.collector.comm(`mac:${formatMac(src)}`, dstKey, 'ethernet', et, name, false, ts);
       if (c === null) return;
-      comm = c;
+      entry = { comm: c, et, ctx: undefined };
       if (list === undefined) {
         list = [];
         if (byDst.size < 4096) byDst.set(dst, list);
       }
-      if (list.length < 16) list.push(comm);
+      if (list.length < 16) list.push(entry);
     }
+    const comm = entry.comm;
     if (comm.flows === 0) comm.flows = 1;
     comm.pkts0++;
     comm.bytes0 += wireLen;
@@ -659,19 +668,29 @@ export class Engine {
     if (ts > comm.lastTs) comm.lastTs = ts;
     if (p.vlan >= 0) comm.vlans.add(p.vlan);
     if (dst >= 0 && !isGroupMac(dst)) this.l2Seen(dst, p.vlan, ts, wireLen, false);
-    const def = this.l2Defs.get(et);
-    if (def !== undefined) {
-      let ctx = this.l2Analyzers.get(comm);
-      if (ctx === undefined) {
-        ctx = new L2Context(this, comm, def.name);
-        ctx.analyzer = def.createAnalyzer(ctx);
-        this.l2Analyzers.set(comm, ctx);
-      }
-      const a = ctx.analyzer;
-      if (a === null) return;
-      if (a.dataAt !== undefined) a.dataAt(0, buf, at, p.l3End - at, ts);
-      else a.data(0, buf.subarray(at, p.l3End), ts);
+    let ctx = entry.ctx;
+    if (ctx === undefined) {
+      ctx = this.l2Analyzer(comm, et);
+      entry.ctx = ctx;
     }
+    if (ctx === null) return;
+    const a = ctx.analyzer;
+    if (a === null) return;
+    if (a.dataAt !== undefined) a.dataAt(0, buf, at, p.l3End - at, ts);
+    else a.data(0, buf.subarray(at, p.l3End), ts);
+  }
+
+  /** The analyzer context of a layer-2 communication (made on first use), or null when no dissector takes its ethertype. */
+  private l2Analyzer(comm: CommAgg, et: number): L2Context | null {
+    const def = this.l2Defs.get(et);
+    if (def === undefined) return null;
+    let ctx = this.l2Analyzers.get(comm);
+    if (ctx === undefined) {
+      ctx = new L2Context(this, comm, def.name);
+      ctx.analyzer = def.createAnalyzer(ctx);
+      this.l2Analyzers.set(comm, ctx);
+    }
+    return ctx;
   }
 
   /** An identity fact from a layer-2 analyzer: side 0 is the sending MAC, side 1 the destination. */

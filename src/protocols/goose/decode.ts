@@ -151,6 +151,7 @@ export class GooseDecoder {
    */
   private last: Uint8Array | null = null;
   private lastBuf = new Uint8Array(0);
+  private lastView: DataView<ArrayBufferLike> = new DataView(this.lastBuf.buffer);
   private lastTAt = 0;
   private lastSqAt = 0;
   private lastSqLen = 0;
@@ -176,7 +177,10 @@ export class GooseDecoder {
     this.last = null;
     const code = this.full(bytes, off, length);
     if (code === '' && this.kind === 'goose' && this.anomalies.length === 0) {
-      if (this.lastBuf.length !== length) this.lastBuf = new Uint8Array(length);
+      if (this.lastBuf.length !== length) {
+        this.lastBuf = new Uint8Array(length);
+        this.lastView = new DataView(this.lastBuf.buffer);
+      }
       const copy = this.lastBuf;
       for (let i = 0; i < length; i++) copy[i] = bytes[off + i]!;
       this.last = copy;
@@ -198,16 +202,14 @@ export class GooseDecoder {
     if (last === null || last.length !== length) return false;
     const tAt = this.lastTAt;
     const sqAt = this.lastSqAt;
-    const sqEnd = sqAt + this.lastSqLen;
-    let i = 0;
-    while (i < tAt && last[i] === b[off + i]) i++;
-    if (i < tAt) return false;
-    i = tAt + 8;
-    while (i < sqAt && last[i] === b[off + i]) i++;
-    if (i < sqAt) return false;
-    i = sqEnd;
-    while (i < length && last[i] === b[off + i]) i++;
-    if (i < length) return false;
+    const lastView = this.lastView;
+    const view = viewOf(b);
+    if (
+      !sameBytes(lastView, view, off, 0, tAt) ||
+      !sameBytes(lastView, view, off, tAt + 8, sqAt) ||
+      !sameBytes(lastView, view, off, sqAt + this.lastSqLen, length)
+    )
+      return false;
     const sq = berInteger(b, off + sqAt, this.lastSqLen);
     if (sq < 0) return false;
     this.sqNum = sq;
@@ -407,6 +409,26 @@ export class GooseDecoder {
     }
     return v;
   }
+}
+
+// A DataView of the buffer frames are being decoded from (frames of one capture batch share it).
+let viewedBytes: Uint8Array | null = null;
+let viewed: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
+function viewOf(b: Uint8Array): DataView {
+  if (b !== viewedBytes) {
+    viewedBytes = b;
+    viewed = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+  return viewed;
+}
+
+/** True when `a[from, to)` equals `b[off + from, off + to)`; compared four bytes at a time. */
+function sameBytes(a: DataView, b: DataView, off: number, from: number, to: number): boolean {
+  let i = from;
+  for (; i + 4 <= to; i += 4) if (a.getUint32(i) !== b.getUint32(off + i)) return false;
+  for (; i < to; i++) if (a.getUint8(i) !== b.getUint8(off + i)) return false;
+  return true;
 }
 
 /**

@@ -60,6 +60,8 @@ export class GooseAnalyzer implements StreamAnalyzer {
   private testReported = false;
   private simulationReported = false;
   private readonly gocbs = new Map<string, GocbState>();
+  private lastRef = '';
+  private lastState: GocbState | undefined = undefined;
   /**
    * Decodes each frame into its fields and remembers the publisher's names and last allData; its
    * fields are the last frame decoded (for traces and the differential test).
@@ -146,23 +148,33 @@ export class GooseAnalyzer implements StreamAnalyzer {
     op.addressSpace = d.datSet;
     if (op === this.opWithValues) op.values = d.values;
     this.ctx.operation(op);
-    const s = this.gocbs.get(d.gocbRef);
+    // A publisher sends one control block: the last one's state is looked up by identity first
+    // (the decoder hands back the same string while the bytes repeat).
+    const s = d.gocbRef === this.lastRef ? this.lastState : this.gocbs.get(d.gocbRef);
     if (s === undefined) {
       if (this.gocbs.size >= MAX_TRACKED_GOCBS) {
         const oldest = this.gocbs.keys().next();
-        if (oldest.done !== true) this.gocbs.delete(oldest.value);
+        if (oldest.done !== true) {
+          this.gocbs.delete(oldest.value);
+          if (oldest.value === this.lastRef) this.lastState = undefined;
+        }
       }
-      this.gocbs.set(d.gocbRef, {
+      const state: GocbState = {
         stNum: d.stNum,
         sqNum: d.sqNum,
         confRev: d.confRev,
         datSet: d.datSet,
         goID: d.goID,
         appid: d.appid,
-      });
+      };
+      this.gocbs.set(d.gocbRef, state);
+      this.lastRef = d.gocbRef;
+      this.lastState = state;
       this.identity(d);
       return;
     }
+    this.lastRef = d.gocbRef;
+    this.lastState = s;
     if (d.stNum !== s.stNum) {
       // stNum wraps from 0xFFFFFFFF to 1 (IEC 61850-7-2 §18.2.3.5): not a regression.
       if (d.stNum < s.stNum && !(s.stNum > 0xffff0000 && d.stNum < 0x10000))
