@@ -3,11 +3,18 @@
 
 import { OUI_INDEX_DIGITS, OUI_MA_L, OUI_MA_M, OUI_MA_S, OUI_VENDOR_LINES } from './oui.gen.js';
 
-/** One registry: prefixes ascending, each with the index of its vendor name. */
+/**
+ * One registry as generated: fixed-width records (hex prefix, then the vendor index in base-64
+ * digits), ascending, in chunks of `perChunk` records (the last may hold fewer). Looked up in place
+ * by binary search: nothing is built at start-up.
+ */
 interface PrefixTable {
   readonly bits: number;
-  readonly keys: Float64Array;
-  readonly vendors: Uint32Array;
+  readonly hexDigits: number;
+  readonly width: number;
+  readonly chunks: readonly string[];
+  readonly perChunk: number;
+  readonly n: number;
 }
 
 let tables: readonly PrefixTable[] | undefined;
@@ -20,31 +27,39 @@ function digitValues(alphabet: string): Int8Array {
   return v;
 }
 
-function buildTable(chunks: readonly string[], hexDigits: number): PrefixTable {
-  const hexValue = digitValues('0123456789ABCDEF');
-  const indexValue = digitValues(OUI_INDEX_DIGITS);
+const HEX_VALUE = digitValues('0123456789ABCDEF');
+let indexValue: Int8Array | undefined;
+
+function table(chunks: readonly string[], hexDigits: number): PrefixTable {
   const width = hexDigits + 3;
-  let n = 0;
-  for (const c of chunks) n += Math.floor(c.length / width);
-  const keys = new Float64Array(n);
-  const vendors = new Uint32Array(n);
-  let k = 0;
-  for (const c of chunks) {
-    for (let off = 0; off + width <= c.length; off += width) {
-      let key = 0;
-      for (let i = 0; i < hexDigits; i++) key = key * 16 + hexValue[c.charCodeAt(off + i) & 127]!;
-      let idx = 0;
-      for (let i = hexDigits; i < width; i++) idx = idx * 64 + indexValue[c.charCodeAt(off + i) & 127]!;
-      keys[k] = key;
-      vendors[k++] = idx;
-    }
-  }
-  return { bits: hexDigits * 4, keys, vendors };
+  const perChunk = chunks.length > 0 ? Math.floor(chunks[0]!.length / width) : 0;
+  const last = chunks.length > 0 ? Math.floor(chunks[chunks.length - 1]!.length / width) : 0;
+  const n = chunks.length > 0 ? (chunks.length - 1) * perChunk + last : 0;
+  return { bits: hexDigits * 4, hexDigits, width, chunks, perChunk, n };
 }
 
-/** Built once, on first use (about 46k prefixes, a few milliseconds). Longest prefixes first. */
+/** The prefix of record i. */
+function keyAt(t: PrefixTable, i: number): number {
+  const c = t.chunks[Math.floor(i / t.perChunk)]!;
+  const off = (i % t.perChunk) * t.width;
+  let key = 0;
+  for (let k = 0; k < t.hexDigits; k++) key = key * 16 + HEX_VALUE[c.charCodeAt(off + k) & 127]!;
+  return key;
+}
+
+/** The vendor index of record i. */
+function vendorAt(t: PrefixTable, i: number): number {
+  indexValue ??= digitValues(OUI_INDEX_DIGITS);
+  const c = t.chunks[Math.floor(i / t.perChunk)]!;
+  const off = (i % t.perChunk) * t.width;
+  let idx = 0;
+  for (let k = t.hexDigits; k < t.width; k++) idx = idx * 64 + indexValue[c.charCodeAt(off + k) & 127]!;
+  return idx;
+}
+
+/** The registries, longest prefixes first. */
 function loadTables(): readonly PrefixTable[] {
-  tables ??= [buildTable(OUI_MA_S, 9), buildTable(OUI_MA_M, 7), buildTable(OUI_MA_L, 6)];
+  tables ??= [table(OUI_MA_S, 9), table(OUI_MA_M, 7), table(OUI_MA_L, 6)];
   return tables;
 }
 
@@ -54,12 +69,12 @@ export function vendorNameList(): readonly string[] {
   return vendorNames;
 }
 
-function find(keys: Float64Array, key: number): number {
+function find(t: PrefixTable, key: number): number {
   let lo = 0;
-  let hi = keys.length - 1;
+  let hi = t.n - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    const v = keys[mid]!;
+    const v = keyAt(t, mid);
     if (v === key) return mid;
     if (v < key) lo = mid + 1;
     else hi = mid - 1;
@@ -74,8 +89,8 @@ function find(keys: Float64Array, key: number): number {
 export function lookupVendor(mac: number): string | undefined {
   if (!Number.isInteger(mac) || mac < 0 || mac > 0xffff_ffff_ffff) return undefined;
   for (const t of loadTables()) {
-    const i = find(t.keys, Math.floor(mac / 2 ** (48 - t.bits)));
-    if (i >= 0) return vendorNameList()[t.vendors[i]!];
+    const i = find(t, Math.floor(mac / 2 ** (48 - t.bits)));
+    if (i >= 0) return vendorNameList()[vendorAt(t, i)];
   }
   return undefined;
 }
