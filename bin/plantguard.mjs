@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env -S node --max-semi-space-size=8 --min-semi-space-size=8
 // npx/npm entry point: needs Node 24 (native TypeScript). From a checkout on an older system
 // Node, use ./bin/plantguard, which brings the pinned Node 24.
 // Runs the compiled dist/ (its one-file bundle) when it is newer than every source file (npm run build), else the
