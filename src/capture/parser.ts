@@ -395,15 +395,25 @@ export class CaptureParser {
       n++;
       off += PCAP_RECORD_HEADER + incl;
     }
+    this.pcapWalked(b, off, n, bytes, snap);
+    return off;
+  }
+
+  /**
+   * The bookkeeping after a walkPcap loop, in a function of its own: the loop is compiled while
+   * it runs (on-stack replacement), before this code has ever run, and would otherwise be thrown
+   * away each time it reaches code without type feedback.
+   */
+  private pcapWalked(b: Uint8Array, off: number, n: number, bytes: number, snap: number): void {
     this.n = n;
     this.stats.capturedBytes += bytes;
     this.stats.snapTruncatedPackets += snap;
-    if (n < cap && off + PCAP_RECORD_HEADER <= len) {
-      const incl = le ? readU32le(b, off + 8) : readU32be(b, off + 8);
+    if (n < this.cap && off + PCAP_RECORD_HEADER <= b.length) {
+      const incl = this.le ? readU32le(b, off + 8) : readU32be(b, off + 8);
+      const max = this.maxRecord;
       if (incl > max) this.badLength(off, `record length ${incl} is beyond the limit of ${max} bytes`);
     }
-    if (n > 0) this.lastTs = tsA[n - 1]!;
-    return off;
+    if (n > 0) this.lastTs = this.bTs[n - 1]!;
   }
 
   private walkPcapng(b: Uint8Array, off: number): number {
