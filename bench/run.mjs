@@ -629,7 +629,7 @@ if (opts.dissectors) {
     log('each dissector alone (bench/dissectors.ts) ...');
     const r = spawnSync(
       process.execPath,
-      ['bench/dissectors.ts', '--runs', '2', ...files.flatMap((f) => ['--file', f])],
+      ['bench/dissectors.ts', '--runs', '3', ...files.flatMap((f) => ['--file', f])],
       {
         stdio: 'inherit',
       },
