@@ -95,3 +95,23 @@ test('grouped writes integers as toLocaleString("en-US") does', async () => {
     assert.equal(grouped(n), n.toLocaleString('en-US'));
   fc.assert(fc.property(fc.maxSafeInteger(), (n) => grouped(n) === n.toLocaleString('en-US')));
 });
+
+test('formatTime: every pcap timestamp (0 to 2^32 s) as ISO 8601 with microseconds, in any order', async () => {
+  const { default: fc } = await import('fast-check');
+  const reference = (micros: number): string => {
+    const iso = new Date(Math.floor(micros / 1000)).toISOString();
+    return `${iso.slice(0, 23)}${String(Math.floor(micros) % 1000).padStart(3, '0')}Z`;
+  };
+  const micros = fc.oneof(
+    fc.integer({ min: 0, max: 2 ** 32 * 1e6 - 1 }),
+    fc.integer({ min: 1709539200e6, max: 1709539202e6 }), // runs within the same seconds
+  );
+  fc.assert(
+    fc.property(fc.array(micros, { minLength: 1, maxLength: 20 }), (list) => {
+      for (const m of list) assert.equal(formatTime(m), reference(m));
+    }),
+    { numRuns: 500 },
+  );
+  assert.equal(formatTime(Number.NaN), '');
+  assert.equal(formatTime(1e20), '');
+});

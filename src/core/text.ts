@@ -155,12 +155,20 @@ export function formatIpv6(b: Uint8Array, off = 0): string {
   return `${part(words.slice(0, bestStart))}::${part(words.slice(bestStart + bestLen))}`;
 }
 
+// The date and time to the second of the last formatTime call: timestamps come in runs within the
+// same second, so most calls format only the fraction.
+let lastSecond = Number.NaN;
+let lastPrefix = '';
+
 export function formatTime(micros: number): string {
   if (!Number.isFinite(micros)) return '';
-  const ms = Math.floor(micros / 1000);
-  const d = new Date(ms);
-  if (Number.isNaN(d.getTime())) return '';
-  const iso = d.toISOString(); // 2024-03-04T08:00:00.123Z
-  const us = String(Math.floor(micros) % 1000).padStart(3, '0');
-  return `${iso.slice(0, 23)}${us}Z`;
+  const us = Math.floor(micros);
+  const second = Math.floor(us / 1e6);
+  if (second !== lastSecond) {
+    const d = new Date(second * 1000);
+    if (Number.isNaN(d.getTime())) return '';
+    lastPrefix = d.toISOString().slice(0, 20); // 2024-03-04T08:00:00.
+    lastSecond = second;
+  }
+  return `${lastPrefix}${String(us - second * 1e6).padStart(6, '0')}Z`;
 }
