@@ -136,6 +136,9 @@ export class Collector {
   readonly anomalies = new Map<string, number>();
   readonly protocolPackets = new Map<string, { packets: number; bytes: number }>();
   commsDropped = 0;
+  private lastOps: Map<string, OpAgg> | null = null;
+  private lastOpName = '';
+  private lastOp: OpAgg | null = null;
   addressesDropped = 0;
   readonly maxComms: number;
   readonly maxAddresses: number;
@@ -258,14 +261,23 @@ export class Collector {
 
   /** Adds one operation (request) to a per-flow or per-communication operation table. */
   addOperation(ops: Map<string, OpAgg>, op: OperationEvent): void {
-    let a = ops.get(op.name);
-    if (a === undefined) {
-      if (ops.size >= this.maxOps) {
-        this.anomaly('operations.table_full');
-        return;
+    // Analyzers report runs of the same operation on the same flow (a publisher's messages, a
+    // poll): the last table and name are checked before the lookup. Tables never lose entries.
+    let a: OpAgg | undefined;
+    if (ops === this.lastOps && op.name === this.lastOpName) a = this.lastOp!;
+    else {
+      a = ops.get(op.name);
+      if (a === undefined) {
+        if (ops.size >= this.maxOps) {
+          this.anomaly('operations.table_full');
+          return;
+        }
+        a = new OperationTotals(op.code, op.access, op.tsMicros);
+        ops.set(op.name, a);
       }
-      a = new OperationTotals(op.code, op.access, op.tsMicros);
-      ops.set(op.name, a);
+      this.lastOps = ops;
+      this.lastOpName = op.name;
+      this.lastOp = a;
     }
     a.count++;
     if (op.responded) a.responses++;
