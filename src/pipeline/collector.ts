@@ -162,12 +162,19 @@ export class Collector {
   }
 
   countProtocol(name: string, packets: number, bytes: number): void {
-    const p = this.protocolPackets.get(name);
-    if (p === undefined) this.protocolPackets.set(name, { packets, bytes });
-    else {
-      p.packets += packets;
-      p.bytes += bytes;
+    const p = this.protocolCounter(name);
+    p.packets += packets;
+    p.bytes += bytes;
+  }
+
+  /** The packet and byte counter of a protocol (made at zero on first use; never removed). */
+  protocolCounter(name: string): { packets: number; bytes: number } {
+    let p = this.protocolPackets.get(name);
+    if (p === undefined) {
+      p = { packets: 0, bytes: 0 };
+      this.protocolPackets.set(name, p);
     }
+    return p;
   }
 
   ip(ip: string, ts: number): IpAgg | null {

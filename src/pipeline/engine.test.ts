@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LIMITS } from '../core/limits.ts';
 import { buildModel } from '../model/build.ts';
+import { etherTypeName } from '../protocols/ethertypes.ts';
 import { L2_PROTOCOLS, PROTOCOLS } from '../protocols/registry.ts';
 import { arpReply, frame, type FrameSpec } from '../../test/helpers/packets.ts';
 import { Engine } from './engine.ts';
@@ -240,4 +241,55 @@ test('property: the whole packet path never throws on hostile frames', async () 
     }),
     { numRuns: 1500 },
   );
+});
+
+/** A raw Ethernet frame of `etherType` (an optional 802.1Q tag) with 46 bytes of payload. */
+function l2(src: number, dst: number, etherType: number, vlan?: number): Uint8Array {
+  const mac = (m: number): number[] => [5, 4, 3, 2, 1, 0].map((i) => Math.floor(m / 2 ** (8 * i)) % 256);
+  const tag = vlan === undefined ? [] : [0x81, 0x00, vlan >> 8, vlan & 255];
+  return Uint8Array.from([
+    ...mac(dst),
+    ...mac(src),
+    ...tag,
+    etherType >> 8,
+    etherType & 255,
+    ...new Array<number>(46).fill(0),
+  ]);
+}
+
+test('cyclic layer-2 traffic: every frame counted once, across VLANs and many interleaved senders', () => {
+  const e = new Engine({ limits: { ...LIMITS }, protocols: PROTOCOLS, l2Protocols: L2_PROTOCOLS });
+  const frames: [Uint8Array, number][] = [];
+  // 300 senders (more than the frame cache has slots), round robin, to one unicast receiver.
+  for (let round = 0; round < 4; round++)
+    for (let s = 0; s < 300; s++) frames.push([l2(0x00a0000000 + s, PLC_MAC, 0x88f7, round < 2 ? 5 : 6), round]);
+  feed(e, frames);
+  e.finish();
+  const c = e.collector;
+  const ptp = c.protocolPackets.get(etherTypeName(0x88f7));
+  assert.equal(ptp?.packets, 1200);
+  assert.equal(c.comms.size, 300);
+  for (const comm of c.comms.values()) {
+    assert.equal(comm.pkts0, 4);
+    assert.deepEqual([...comm.vlans].sort(), [5, 6]);
+  }
+  const sender = c.macs.get(0x00a0000007)!;
+  assert.deepEqual([sender.l2Packets, sender.firstTs, sender.lastTs, [...sender.vlans].sort()], [4, 0, 3, [5, 6]]);
+  const receiver = c.macs.get(PLC_MAC)!;
+  assert.deepEqual(
+    [receiver.l2Packets, receiver.firstTs, receiver.lastTs, [...receiver.vlans].sort()],
+    [0, 0, 3, [5, 6]],
+  );
+});
+
+test('layer-2 frames to a receiver the full address table has no room for: each one counted as dropped', () => {
+  const e = new Engine({ limits: { ...LIMITS, maxAssets: 1 }, protocols: PROTOCOLS, l2Protocols: L2_PROTOCOLS });
+  feed(
+    e,
+    Array.from({ length: 30 }, (_, i): [Uint8Array, number] => [l2(HMI_MAC, PLC_MAC, 0x88f7), i]),
+  );
+  e.finish();
+  assert.equal(e.collector.macs.size, 1);
+  assert.equal(e.collector.addressesDropped, 30);
+  assert.equal([...e.collector.comms.values()][0]?.pkts0, 30);
 });

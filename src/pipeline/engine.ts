@@ -20,7 +20,7 @@ import { decodeFrame, decodeTransport } from '../protocols/link/decode.ts';
 import { IpReassembler } from '../protocols/link/ip-reassembly.ts';
 import { FRAME, macAt, PacketView, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../protocols/link/packet.ts';
 import { decodeLldp, type LldpPdu } from '../protocols/lldp/decode.ts';
-import { Collector, type CommAgg } from './collector.ts';
+import { Collector, type CommAgg, type MacAgg } from './collector.ts';
 import { buildRegistry, type Flow, FlowTable, senderIsServer, TRANSPORT_TCP, TRANSPORT_UDP } from './flows.ts';
 
 const ETH_IPV4 = 0x0800;
@@ -113,6 +113,25 @@ interface L2Entry {
   ctx: L2Context | null | undefined;
 }
 
+/** One layer-2 triple and everything a frame of it updates (see Engine.l2Cached). */
+interface L2CacheSlot {
+  readonly src: number;
+  readonly dst: number;
+  readonly et: number;
+  readonly counter: { packets: number; bytes: number };
+  readonly srcAgg: MacAgg;
+  readonly dstAgg: MacAgg | null;
+  readonly entry: L2Entry;
+}
+
+const L2_CACHE_SLOTS = 256;
+
+/** The cache slot of a (source MAC, destination MAC, ethertype) triple. */
+function l2Slot(src: number, dst: number, et: number): number {
+  const h = Math.imul((src % 0x1000000) ^ Math.imul(dst % 0x1000000, 0x9e3779b1) ^ et, 0x85ebca77);
+  return (h ^ (h >>> 16)) & (L2_CACHE_SLOTS - 1);
+}
+
 /** Frames of a datagram in reassembly, and what its first fragment said (for datagrams never completed). */
 interface FragMeta {
   frames: number;
@@ -152,6 +171,7 @@ export class Engine {
   private readonly now = new Float64Array(1);
   /** Layer-2 communications by source MAC, then destination MAC and ethertype. */
   private readonly l2Comms = new Map<number, Map<number, L2Entry[]>>();
+  private readonly l2Cache: (L2CacheSlot | undefined)[] = new Array<L2CacheSlot | undefined>(L2_CACHE_SLOTS);
   private curLink = -1;
   private curLinkCount = 0;
   private readonly ipv6Ids = new Map<string, number>();
@@ -605,6 +625,7 @@ export class Engine {
     // (LLC_SAP_BASE + DSAP when DSAP = SSAP), so BACnet/Ethernet, STP and friends are told apart.
     let et = p.etherType;
     if (et === 0 && p.l3End - at >= 3 && buf[at] === buf[at + 1]) et = LLC_SAP_BASE + buf[at]!;
+    if (this.l2Cached(buf, p, et, ts, wireLen)) return;
     const name = etherTypeName(et);
     this.collector.countProtocol(name, 1, wireLen);
     const src = macAt(buf, p.srcMacOffset);
@@ -661,6 +682,7 @@ export class Engine {
       if (list.length < 16) list.push(entry);
     }
     const comm = entry.comm;
+    this.l2Remember(src, dst, et, name, entry);
     if (comm.flows === 0) comm.flows = 1;
     comm.pkts0++;
     comm.bytes0 += wireLen;
@@ -678,6 +700,82 @@ export class Engine {
     if (a === null) return;
     if (a.dataAt !== undefined) a.dataAt(0, buf, at, p.l3End - at, ts);
     else a.data(0, buf.subarray(at, p.l3End), ts);
+  }
+
+  /**
+   * Cyclic layer-2 traffic (GOOSE, Sampled Values, Profinet RT, PTP) repeats a few (source,
+   * destination, ethertype) triples: a direct-mapped cache of them holds everything a frame
+   * updates (protocol counter, both MACs' records, the communication and its analyzer), so such a
+   * frame costs no Map lookup. Returns false when the frame is not in the cache (then l2Frame does
+   * the lookups and remembers the triple); a hit updates exactly what l2Frame would.
+   */
+  private l2Cached(buf: Uint8Array, p: PacketView, et: number, ts: number, wireLen: number): boolean {
+    if (et === ETH_ARP || et === ETH_LLDP) return false;
+    const src = macAt(buf, p.srcMacOffset);
+    const dst = macAt(buf, p.dstMacOffset);
+    const slot = l2Slot(src, dst, et);
+    const c = this.l2Cache[slot];
+    if (c === undefined || c.src !== src || c.dst !== dst || c.et !== et) return false;
+    c.counter.packets++;
+    c.counter.bytes += wireLen;
+    const vlan = p.vlan;
+    const s = c.srcAgg;
+    if (ts < s.firstTs) s.firstTs = ts;
+    if (ts > s.lastTs) s.lastTs = ts;
+    s.l2Packets++;
+    s.l2Bytes += wireLen;
+    if (vlan >= 0) s.vlans.add(vlan);
+    const entry = c.entry;
+    const comm = entry.comm;
+    if (comm.flows === 0) comm.flows = 1;
+    comm.pkts0++;
+    comm.bytes0 += wireLen;
+    if (ts < comm.firstTs) comm.firstTs = ts;
+    if (ts > comm.lastTs) comm.lastTs = ts;
+    if (vlan >= 0) comm.vlans.add(vlan);
+    const d = c.dstAgg;
+    if (d !== null) {
+      if (ts < d.firstTs) d.firstTs = ts;
+      if (ts > d.lastTs) d.lastTs = ts;
+      if (vlan >= 0) d.vlans.add(vlan);
+    }
+    let ctx = entry.ctx;
+    if (ctx === undefined) {
+      ctx = this.l2Analyzer(comm, et);
+      entry.ctx = ctx;
+    }
+    if (ctx === null) return true;
+    const a = ctx.analyzer;
+    if (a === null) return true;
+    const at = p.l3Offset;
+    if (a.dataAt !== undefined) a.dataAt(0, buf, at, p.l3End - at, ts);
+    else a.data(0, buf.subarray(at, p.l3End), ts);
+    return true;
+  }
+
+  /**
+   * Caches a triple l2Frame has just resolved, when both MACs have their records (neither table
+   * was full: a full table must go on counting what it drops, frame by frame).
+   */
+  private l2Remember(src: number, dst: number, et: number, name: string, entry: L2Entry): void {
+    const srcAgg = this.collector.macs.get(src);
+    if (srcAgg === undefined) return;
+    let dstAgg: MacAgg | null = null;
+    if (dst >= 0 && !isGroupMac(dst)) {
+      // Made by l2Frame after this call on a destination's first frame: cached from its next one.
+      const m = this.collector.macs.get(dst);
+      if (m === undefined) return;
+      dstAgg = m;
+    }
+    this.l2Cache[l2Slot(src, dst, et)] = {
+      src,
+      dst,
+      et,
+      counter: this.collector.protocolCounter(name),
+      srcAgg,
+      dstAgg,
+      entry,
+    };
   }
 
   /** The analyzer context of a layer-2 communication (made on first use), or null when no dissector takes its ethertype. */
