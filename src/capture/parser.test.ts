@@ -502,6 +502,11 @@ test('property: any split of the stream into chunks gives the same records as on
         const splits = rawSplits.map((s) => s % (bytes.length + 1));
         const split = parseChunks(bytes, splits);
         assert.deepEqual(split.records, whole.records);
+        // Chunks with free room before them (plain files): records cut in two completed there.
+        for (const headroom of [8, 64 * 1024]) {
+          const roomy = parseChunks(bytes, splits, undefined, headroom);
+          assert.deepEqual(roomy.records, whole.records, `headroom ${headroom}`);
+        }
         assert.equal(split.stats.packets, whole.stats.packets);
         assert.equal(split.stats.capturedBytes, whole.stats.capturedBytes);
         assert.equal(split.stats.snapTruncatedPackets, whole.stats.snapTruncatedPackets);

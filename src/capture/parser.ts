@@ -153,7 +153,12 @@ export class CaptureParser {
     return this.received;
   }
 
-  push(chunk: Uint8Array): PacketBatch | null {
+  /**
+   * Parses the next chunk. `headroom`: how many bytes directly before `chunk` in its buffer are
+   * free to overwrite (0 when unknown); a record cut by the previous chunk's end is then completed
+   * in place there instead of copying the whole chunk behind it.
+   */
+  push(chunk: Uint8Array, headroom = 0): PacketBatch | null {
     if (this.mode === STOPPED || this.ended || chunk.length === 0) return null;
     this.received += chunk.length;
     let b: Uint8Array;
@@ -165,9 +170,14 @@ export class CaptureParser {
         this.carryLen = total;
         return null;
       }
-      b = new Uint8Array(total);
-      b.set(this.carry.subarray(0, this.carryLen));
-      b.set(chunk, this.carryLen);
+      if (headroom >= this.carryLen && chunk.byteOffset >= this.carryLen) {
+        b = new Uint8Array(chunk.buffer, chunk.byteOffset - this.carryLen, total);
+        b.set(this.carry.subarray(0, this.carryLen));
+      } else {
+        b = new Uint8Array(total);
+        b.set(this.carry.subarray(0, this.carryLen));
+        b.set(chunk, this.carryLen);
+      }
       this.carryLen = 0;
     } else {
       b = chunk;

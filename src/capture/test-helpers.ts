@@ -246,10 +246,15 @@ export function flatten(batch: PacketBatch): FlatRecord[] {
 }
 
 /** Parses `bytes` pushed as the given chunks (split points), returning flat records and stats. */
+/**
+ * Parses `bytes` pushed in the chunks `splits` cut it into. With `headroom`, each chunk sits in a
+ * fresh buffer behind that many junk bytes, passed to `push` as free room (as plain files are read).
+ */
 export function parseChunks(
   bytes: Uint8Array,
   splits: readonly number[] = [],
   maxRecordBytes?: number,
+  headroom = 0,
 ): { records: FlatRecord[]; stats: CaptureStats } {
   const stats = createCaptureStats();
   const parser = new CaptureParser('test.pcap', stats, maxRecordBytes === undefined ? {} : { maxRecordBytes });
@@ -257,7 +262,13 @@ export function parseChunks(
   const cuts = [...new Set(splits.filter((s) => s > 0 && s < bytes.length))].sort((a, b) => a - b);
   let prev = 0;
   for (const cut of [...cuts, bytes.length]) {
-    const batch = parser.push(bytes.subarray(prev, cut));
+    let chunk = bytes.subarray(prev, cut);
+    if (headroom > 0) {
+      const buf = new Uint8Array(headroom + chunk.length).fill(0xee);
+      buf.set(chunk, headroom);
+      chunk = buf.subarray(headroom);
+    }
+    const batch = parser.push(chunk, headroom);
     if (batch !== null) records.push(...flatten(batch));
     prev = cut;
   }
