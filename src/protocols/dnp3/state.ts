@@ -4,6 +4,7 @@
 
 import { LIMITS } from '../../core/limits.ts';
 import type { AnalyzerContext, AssetFact, Direction, OperationEvent } from '../_core/types.ts';
+import { SlotTable } from '../_core/pending.ts';
 import {
   AC_CON,
   AC_FIR,
@@ -193,59 +194,6 @@ function pairKey(outstation: number, master: number, seq: number, slot: number):
 }
 
 /**
- * Pending requests in insertion order, oldest first. The newest sits in a slot of its own: a
- * master polling an outstation has one request outstanding at a time, so pairing then touches no
- * Map at all.
- */
-class PendingTable {
-  private slotKey = -1;
-  private slot: Pending | undefined = undefined;
-  // Older requests; Map iteration order is insertion order, so the first key is the oldest.
-  private readonly older = new Map<number, Pending>();
-
-  get size(): number {
-    return this.older.size + (this.slot === undefined ? 0 : 1);
-  }
-
-  has(k: number): boolean {
-    return (this.slot !== undefined && this.slotKey === k) || (this.older.size > 0 && this.older.has(k));
-  }
-
-  /** Adds the newest request; the key must not be present (take it first). */
-  add(k: number, p: Pending): void {
-    if (this.slot !== undefined) this.older.set(this.slotKey, this.slot);
-    this.slotKey = k;
-    this.slot = p;
-  }
-
-  /** Removes and returns the request with this key. */
-  take(k: number): Pending | undefined {
-    if (this.slot !== undefined && this.slotKey === k) {
-      const p = this.slot;
-      this.slot = undefined;
-      return p;
-    }
-    if (this.older.size === 0) return undefined;
-    const p = this.older.get(k);
-    if (p !== undefined) this.older.delete(k);
-    return p;
-  }
-
-  /** Removes and returns the oldest request. */
-  takeOldest(): Pending | undefined {
-    const first = this.older.keys().next();
-    if (first.done !== true) {
-      const p = this.older.get(first.value)!;
-      this.older.delete(first.value);
-      return p;
-    }
-    const p = this.slot;
-    this.slot = undefined;
-    return p;
-  }
-}
-
-/**
  * Outstanding requests of one flow (at most `maxPending`, oldest evicted first), keyed by
  * outstation, master and application sequence number.
  *
@@ -262,7 +210,7 @@ class PendingTable {
 export class Dnp3Transactions {
   private readonly ctx: AnalyzerContext;
   private readonly maxPending: number;
-  private readonly pending = new PendingTable();
+  private readonly pending = new SlotTable<Pending>();
 
   constructor(ctx: AnalyzerContext, maxPending: number = LIMITS.pendingRequestsPerFlow) {
     this.ctx = ctx;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeCotp, frameTpkt, type CotpTpdu } from './decode.ts';
 import { TsduAssembler } from './reassembly.ts';
-import { PendingTable } from './pending.ts';
+import { PendingTable } from '../_core/pending.ts';
 import { hex } from './test-support.ts';
 
 function okTpdu(bytes: Uint8Array): CotpTpdu {

@@ -4,7 +4,7 @@
 
 import { LIMITS } from '../../core/limits.ts';
 import type { Direction, OperationEvent } from '../_core/types.ts';
-import { PendingTable } from '../iso/pending.ts';
+import { PendingTable } from '../_core/pending.ts';
 import type { IsoLink, TsduHandler } from '../iso/types.ts';
 import {
   CANCEL,

@@ -3,6 +3,7 @@
 
 import { LIMITS } from '../../core/limits.ts';
 import type { AnalyzerContext, AssetFact, OperationEvent } from '../_core/types.ts';
+import { SlotTable } from '../_core/pending.ts';
 import { FC, functionInfo } from './constants.ts';
 import { bitValues, registerValues, type ModbusAdu } from './decode.ts';
 
@@ -39,53 +40,6 @@ type PooledRead = Pending & { op: ReadOp };
 const POOL_SIZE = 8;
 
 /**
- * Requests waiting for their response, oldest first. The newest one sits in a slot of its own:
- * a poller has one request outstanding at a time, so pairing then touches no Map at all.
- */
-class PendingTable {
-  private slotKey = -1;
-  private slot: Pending | undefined = undefined;
-  // Older requests; Map iteration order is insertion order, so the first key is the oldest.
-  private readonly older = new Map<number, Pending>();
-
-  get size(): number {
-    return this.older.size + (this.slot === undefined ? 0 : 1);
-  }
-
-  /** Adds a request; the key must not be present (take it first). */
-  add(k: number, p: Pending): void {
-    if (this.slot !== undefined) this.older.set(this.slotKey, this.slot);
-    this.slotKey = k;
-    this.slot = p;
-  }
-
-  /** Removes and returns the request with this key. */
-  take(k: number): Pending | undefined {
-    if (this.slot !== undefined && this.slotKey === k) {
-      const p = this.slot;
-      this.slot = undefined;
-      return p;
-    }
-    if (this.older.size === 0) return undefined;
-    const p = this.older.get(k);
-    if (p !== undefined) this.older.delete(k);
-    return p;
-  }
-
-  takeOldest(): Pending | undefined {
-    const first = this.older.keys().next();
-    if (first.done !== true) {
-      const p = this.older.get(first.value)!;
-      this.older.delete(first.value);
-      return p;
-    }
-    const p = this.slot;
-    this.slot = undefined;
-    return p;
-  }
-}
-
-/**
  * Outstanding requests of one flow, at most `maxPending`; the oldest is evicted first. An evicted,
  * replaced (same transaction and unit id) or flushed request is reported unanswered with the
  * anomaly `modbus.unanswered_request`; a response without a request is `modbus.unmatched_response`.
@@ -93,7 +47,7 @@ class PendingTable {
 export class ModbusTransactions {
   private readonly ctx: AnalyzerContext;
   private readonly maxPending: number;
-  private readonly pending = new PendingTable();
+  private readonly pending = new SlotTable<Pending>();
   private readonly pool: PooledRead[] = [];
 
   constructor(ctx: AnalyzerContext, maxPending: number = LIMITS.pendingRequestsPerFlow) {
