@@ -25,6 +25,18 @@ export function cat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** `stream` cut at the positions `cuts` (taken modulo its length + 1), as consecutive views. */
+export function segments(stream: Uint8Array, cuts: readonly number[]): Uint8Array[] {
+  const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+  const out: Uint8Array[] = [];
+  let prev = 0;
+  for (const p of [...points, stream.length]) {
+    if (p > prev) out.push(stream.subarray(prev, p));
+    prev = Math.max(prev, p);
+  }
+  return out;
+}
+
 export type Ev =
   | { t: 'op'; op: OperationEvent }
   | { t: 'fact'; fact: AssetFact }

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { SCAN, decodeDnp3Apdu, encodeDnp3Link, scanDnp3Apdu } from './decode.ts';
 import { Dnp3Analyzer } from './index.ts';
 import { cat, Ctx } from './test-support.ts';
+import { segments } from '../_core/testing.ts';
 
 /** What the analyzer reads of a fragment, from the general decoder. */
 function general(bytes: Uint8Array): unknown {
@@ -96,18 +97,6 @@ test('scanDnp3Apdu agrees with decodeDnp3Apdu at any offset, on random and on DN
     { numRuns: 3000 },
   );
 });
-
-/** Segments of a link-frame stream cut at `cuts`, each placed inside a larger buffer. */
-function segments(stream: Uint8Array, cuts: number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let prev = 0;
-  for (const p of [...points, stream.length]) {
-    if (p > prev) out.push(stream.subarray(prev, p));
-    prev = Math.max(prev, p);
-  }
-  return out;
-}
 
 test('dataAt reports what data reports, whatever the segments', () => {
   const frame = fc

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { typeInfo } from './constants.ts';
 import { Iec104Analyzer } from './index.ts';
 import { cat, Ctx } from './test-support.ts';
+import { segments } from '../_core/testing.ts';
 
 /** An I-frame whose elements fill it exactly (sometimes one octet off), SQ or not. */
 const shaped = fc
@@ -128,17 +129,6 @@ const apdu = fc.oneof(
   ),
   fc.uint8Array({ minLength: 1, maxLength: 12 }),
 );
-
-function segments(stream: Uint8Array, cuts: number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let prev = 0;
-  for (const p of [...points, stream.length]) {
-    if (p > prev) out.push(stream.subarray(prev, p));
-    prev = Math.max(prev, p);
-  }
-  return out;
-}
 
 test('the fast path and dataAt report what the general path reports', () => {
   fc.assert(
