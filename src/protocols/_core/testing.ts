@@ -74,8 +74,9 @@ export class Ctx implements AnalyzerContext {
   anomalies(): string[] {
     return this.events.flatMap((e) => (e.t === 'anomaly' ? [e.code] : []));
   }
+  /** The kinds of what was reported, in order (per-PDU trace events left out). */
   kinds(): string[] {
-    return this.events.map((e) => e.t);
+    return this.events.filter((e) => e.t !== 'pdu').map((e) => e.t);
   }
   facts(): AssetFact[] {
     return this.events.flatMap((e) => (e.t === 'fact' ? [e.fact] : []));

@@ -5,53 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { AnalyzerContext, AssetFact, Direction, OperationEvent } from '../_core/types.ts';
 import { BacnetAnalyzer, UNCONFIRMED_PDU_BASE, bacnetProtocol } from './index.ts';
 import { ABORT_EXCEPTION_BASE, REJECT_EXCEPTION_BASE } from './state.ts';
 import { hex } from './test-support.ts';
-
-type Ev =
-  | { t: 'op'; op: OperationEvent }
-  | { t: 'fact'; fact: AssetFact }
-  | { t: 'anomaly'; code: string }
-  | { t: 'confirm' }
-  | { t: 'violate'; code: string }
-  | { t: 'pdu'; dir: Direction; code: number };
-
-class Ctx implements AnalyzerContext {
-  readonly events: Ev[] = [];
-  readonly pdu: ((dir: Direction, code: number) => void) | undefined;
-  constructor(trace = false) {
-    this.pdu = trace ? (dir, code) => this.events.push({ t: 'pdu', dir, code }) : undefined;
-  }
-  operation(op: OperationEvent): void {
-    this.events.push({ t: 'op', op: { ...op } });
-  }
-  fact(fact: AssetFact): void {
-    this.events.push({ t: 'fact', fact });
-  }
-  anomaly(code: string): void {
-    this.events.push({ t: 'anomaly', code });
-  }
-  confirm(): void {
-    this.events.push({ t: 'confirm' });
-  }
-  violate(code: string): void {
-    this.events.push({ t: 'violate', code });
-  }
-  ops(): OperationEvent[] {
-    return this.events.flatMap((e) => (e.t === 'op' ? [e.op] : []));
-  }
-  facts(): AssetFact[] {
-    return this.events.flatMap((e) => (e.t === 'fact' ? [e.fact] : []));
-  }
-  anomalies(): string[] {
-    return this.events.flatMap((e) => (e.t === 'anomaly' ? [e.code] : []));
-  }
-  kinds(): string[] {
-    return this.events.filter((e) => e.t !== 'pdu').map((e) => e.t);
-  }
-}
+import { Ctx } from '../_core/testing.ts';
 
 /** A BVLL with the right length: function, then NPDU+APDU hex. */
 function bvll(fn: number, body: string): Uint8Array {

@@ -41,9 +41,17 @@ test('a read and its response make one operation; the first valid frame confirms
   const ctx = new Ctx(true);
   const a = dnp3Protocol.createAnalyzer(ctx);
   a.data(0, req(0xc5, 1, CLASS_READ), 1000);
-  assert.deepEqual(ctx.kinds(), ['confirm', 'pdu']);
+  assert.deepEqual(ctx.kinds(), ['confirm']);
+  assert.deepEqual(
+    ctx.events.map((e) => e.t),
+    ['confirm', 'pdu'],
+  );
   a.data(1, rsp(0xc5, 129, 0x9000, '0102 00 00 01 81 01'), 2000);
-  assert.deepEqual(ctx.kinds(), ['confirm', 'pdu', 'pdu', 'op']);
+  assert.deepEqual(ctx.kinds(), ['confirm', 'op']);
+  assert.deepEqual(
+    ctx.events.map((e) => e.t),
+    ['confirm', 'pdu', 'pdu', 'op'],
+  );
   assert.deepEqual(ctx.ops()[0], {
     name: 'dnp3.read',
     protocol: 'dnp3',

@@ -5,52 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { AnalyzerContext, AssetFact, Direction, OperationEvent } from '../_core/types.ts';
+import type { Direction } from '../_core/types.ts';
 import { CIP_PDU_BASE, EnipAnalyzer, enipIoProtocol, enipProtocol, enipUdpProtocol } from './index.ts';
 import { hex } from './test-support.ts';
-
-type Ev =
-  | { t: 'op'; op: OperationEvent }
-  | { t: 'fact'; fact: AssetFact }
-  | { t: 'anomaly'; code: string }
-  | { t: 'confirm' }
-  | { t: 'violate'; code: string }
-  | { t: 'pdu'; dir: Direction; code: number };
-
-class Ctx implements AnalyzerContext {
-  readonly events: Ev[] = [];
-  readonly pdu: ((dir: Direction, code: number) => void) | undefined;
-  constructor(trace = false) {
-    this.pdu = trace ? (dir, code) => this.events.push({ t: 'pdu', dir, code }) : undefined;
-  }
-  operation(op: OperationEvent): void {
-    this.events.push({ t: 'op', op: { ...op } });
-  }
-  fact(fact: AssetFact): void {
-    this.events.push({ t: 'fact', fact });
-  }
-  anomaly(code: string): void {
-    this.events.push({ t: 'anomaly', code });
-  }
-  confirm(): void {
-    this.events.push({ t: 'confirm' });
-  }
-  violate(code: string): void {
-    this.events.push({ t: 'violate', code });
-  }
-  ops(): OperationEvent[] {
-    return this.events.flatMap((e) => (e.t === 'op' ? [e.op] : []));
-  }
-  facts(): AssetFact[] {
-    return this.events.flatMap((e) => (e.t === 'fact' ? [e.fact] : []));
-  }
-  anomalies(): string[] {
-    return this.events.flatMap((e) => (e.t === 'anomaly' ? [e.code] : []));
-  }
-  kinds(): string[] {
-    return this.events.filter((e) => e.t !== 'pdu').map((e) => e.t);
-  }
-}
+import { cat, Ctx, type Ev } from '../_core/testing.ts';
 
 function le16(n: number): number[] {
   return [n & 255, (n >> 8) & 255];
@@ -126,16 +84,6 @@ const LIST_IDENTITY_REPLY = encap(
 const GAA_IDENTITY_ROUTED = '52 02 2006 2401 06 9a 0600 01022001 2401 0100 0100';
 /** Its reply (frame 4): a 1756-L61 controller. */
 const GAA_IDENTITY_REPLY = `81000000 0100 0e00 3600 1014 6030 3f825100 14 313735362d4c36312f42204c4f47495835353631`;
-
-function cat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 test('registration: TCP and UDP 44818, I/O on UDP 2222, and a probe for encapsulation headers', () => {
   assert.deepEqual([enipProtocol.name, enipProtocol.transport, enipProtocol.ports], ['enip', 'tcp', [44818]]);

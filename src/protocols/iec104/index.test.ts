@@ -44,7 +44,11 @@ test('STARTDT act/con and TESTFR from either side are paired operations', () => 
   const ctx = new Ctx(true);
   const a = iec104Protocol.createAnalyzer(ctx);
   a.data(0, STARTDT_ACT, 1);
-  assert.deepEqual(ctx.kinds(), ['confirm', 'pdu']);
+  assert.deepEqual(ctx.kinds(), ['confirm']);
+  assert.deepEqual(
+    ctx.events.map((e) => e.t),
+    ['confirm', 'pdu'],
+  );
   a.data(1, STARTDT_CON, 2);
   a.data(1, TESTFR_ACT, 3);
   a.data(0, TESTFR_CON, 4);

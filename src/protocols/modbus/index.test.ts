@@ -3,44 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { AnalyzerContext, AssetFact, OperationEvent } from '../_core/types.ts';
 import { ModbusAnalyzer, modbusProtocol } from './index.ts';
 import { hex } from './test-support.ts';
-
-type Ev =
-  | { t: 'op'; op: OperationEvent }
-  | { t: 'fact'; fact: AssetFact }
-  | { t: 'anomaly'; code: string }
-  | { t: 'confirm' }
-  | { t: 'violate'; code: string };
-
-class Ctx implements AnalyzerContext {
-  readonly events: Ev[] = [];
-  operation(op: OperationEvent): void {
-    this.events.push({ t: 'op', op: { ...op } });
-  }
-  fact(fact: AssetFact): void {
-    this.events.push({ t: 'fact', fact });
-  }
-  anomaly(code: string): void {
-    this.events.push({ t: 'anomaly', code });
-  }
-  confirm(): void {
-    this.events.push({ t: 'confirm' });
-  }
-  violate(code: string): void {
-    this.events.push({ t: 'violate', code });
-  }
-  ops(): OperationEvent[] {
-    return this.events.flatMap((e) => (e.t === 'op' ? [e.op] : []));
-  }
-  anomalies(): string[] {
-    return this.events.flatMap((e) => (e.t === 'anomaly' ? [e.code] : []));
-  }
-  kinds(): string[] {
-    return this.events.map((e) => e.t);
-  }
-}
+import { cat, Ctx, type Ev } from '../_core/testing.ts';
 
 /** A read holding registers request (transaction `tid`) and its response. */
 function readPair(tid: number, unit = 1, address = 0, quantity = 2): [Uint8Array, Uint8Array] {
@@ -49,16 +14,6 @@ function readPair(tid: number, unit = 1, address = 0, quantity = 2): [Uint8Array
   const len = 3 + body.length;
   const rsp = Uint8Array.from([tid >> 8, tid & 255, 0, 0, 0, len, unit, 3, quantity * 2, ...body]);
   return [req, rsp];
-}
-
-function cat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 test('registration: name, transport, port, and a probe that accepts requests only', () => {
