@@ -625,10 +625,11 @@ export class Engine {
     // (LLC_SAP_BASE + DSAP when DSAP = SSAP), so BACnet/Ethernet, STP and friends are told apart.
     let et = p.etherType;
     if (et === 0 && p.l3End - at >= 3 && buf[at] === buf[at + 1]) et = LLC_SAP_BASE + buf[at]!;
-    if (this.l2Cached(buf, p, et, ts, wireLen)) return;
+    const src = macAt(buf, p.srcMacOffset);
+    const dst = macAt(buf, p.dstMacOffset);
+    if (et !== ETH_ARP && et !== ETH_LLDP && this.l2Cached(buf, p, et, src, dst, ts, wireLen)) return;
     const name = etherTypeName(et);
     this.collector.countProtocol(name, 1, wireLen);
-    const src = macAt(buf, p.srcMacOffset);
     if (src >= 0 && !isGroupMac(src)) this.l2Seen(src, p.vlan, ts, wireLen, true);
     if (et === ETH_ARP) {
       const r = decodeArp(buf.subarray(at, p.l3End));
@@ -654,7 +655,6 @@ export class Engine {
     }
     // Other layer-2 protocols (Profinet, GOOSE, SV, PTP, EtherCAT...): a communication between MACs.
     if (src < 0 || isGroupMac(src)) return;
-    const dst = macAt(buf, p.dstMacOffset);
     // Cyclic layer-2 traffic (GOOSE, SV, Profinet RT) repeats the same triple: find its
     // communication by numbers before building any text key.
     let byDst = this.l2Comms.get(src);
@@ -709,10 +709,15 @@ export class Engine {
    * frame costs no Map lookup. Returns false when the frame is not in the cache (then l2Frame does
    * the lookups and remembers the triple); a hit updates exactly what l2Frame would.
    */
-  private l2Cached(buf: Uint8Array, p: PacketView, et: number, ts: number, wireLen: number): boolean {
-    if (et === ETH_ARP || et === ETH_LLDP) return false;
-    const src = macAt(buf, p.srcMacOffset);
-    const dst = macAt(buf, p.dstMacOffset);
+  private l2Cached(
+    buf: Uint8Array,
+    p: PacketView,
+    et: number,
+    src: number,
+    dst: number,
+    ts: number,
+    wireLen: number,
+  ): boolean {
     const slot = l2Slot(src, dst, et);
     const c = this.l2Cache[slot];
     if (c === undefined || c.src !== src || c.dst !== dst || c.et !== et) return false;
