@@ -78,6 +78,9 @@ export class Ctx implements AnalyzerContext {
   kinds(): string[] {
     return this.events.filter((e) => e.t !== 'pdu').map((e) => e.t);
   }
+  identities(): Extract<AssetFact, { kind: 'identity' }>[] {
+    return this.events.flatMap((e) => (e.t === 'fact' && e.fact.kind === 'identity' ? [e.fact] : []));
+  }
   facts(): AssetFact[] {
     return this.events.flatMap((e) => (e.t === 'fact' ? [e.fact] : []));
   }

@@ -5,19 +5,11 @@
 import { decodeFrame } from '../link/decode.ts';
 import { FRAME, PacketView, TCP_ACK, TCP_SYN } from '../link/packet.ts';
 import { TcpStream } from '../_core/tcp-stream.ts';
-import type { AnalyzerContext, AssetFact, Direction, OperationEvent, StreamAnalyzer } from '../_core/types.ts';
+import type { AnalyzerContext, Direction, StreamAnalyzer } from '../_core/types.ts';
 
-export { hex } from '../_core/testing.ts';
+import { Ctx as RecordingContext, type Ev } from '../_core/testing.ts';
 
-export function cat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+export { cat, Ctx as RecordingContext, hex, type Ev } from '../_core/testing.ts';
 
 /** `bytes` cut at the given points (taken modulo its length + 1); each piece is a copy. */
 export function chunks(bytes: Uint8Array, points: readonly number[]): Uint8Array[] {
@@ -29,54 +21,6 @@ export function chunks(bytes: Uint8Array, points: readonly number[]): Uint8Array
     prev = p;
   }
   return out;
-}
-
-export type Ev =
-  | { t: 'op'; op: OperationEvent }
-  | { t: 'fact'; fact: AssetFact }
-  | { t: 'anomaly'; code: string }
-  | { t: 'confirm' }
-  | { t: 'violate'; code: string }
-  | { t: 'pdu'; dir: Direction; code: number };
-
-/** Records everything an analyzer reports, in order (PDU traces only when `tracePdus`). */
-export class RecordingContext implements AnalyzerContext {
-  readonly events: Ev[] = [];
-  readonly pdu: ((dir: Direction, code: number) => void) | undefined;
-
-  constructor(tracePdus = false) {
-    this.pdu = tracePdus ? (dir, code): void => void this.events.push({ t: 'pdu', dir, code }) : undefined;
-  }
-  operation(op: OperationEvent): void {
-    this.events.push({ t: 'op', op: { ...op } });
-  }
-  fact(fact: AssetFact): void {
-    this.events.push({ t: 'fact', fact });
-  }
-  anomaly(code: string): void {
-    this.events.push({ t: 'anomaly', code });
-  }
-  confirm(): void {
-    this.events.push({ t: 'confirm' });
-  }
-  violate(code: string): void {
-    this.events.push({ t: 'violate', code });
-  }
-  ops(): OperationEvent[] {
-    return this.events.flatMap((e) => (e.t === 'op' ? [e.op] : []));
-  }
-  facts(): AssetFact[] {
-    return this.events.flatMap((e) => (e.t === 'fact' ? [e.fact] : []));
-  }
-  identities(): Extract<AssetFact, { kind: 'identity' }>[] {
-    return this.events.flatMap((e) => (e.t === 'fact' && e.fact.kind === 'identity' ? [e.fact] : []));
-  }
-  anomalies(): string[] {
-    return this.events.flatMap((e) => (e.t === 'anomaly' ? [e.code] : []));
-  }
-  kinds(): string[] {
-    return this.events.map((e) => e.t);
-  }
 }
 
 /** One captured frame, numbered from 1 like tshark's frame.number. */
