@@ -6,13 +6,12 @@
 // fragment at the frame completing it) and, per fragment, sequence number, IIN and object headers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Dnp3Analyzer } from './index.ts';
 import { decodeDnp3Apdu, decodeDnp3Link } from './decode.ts';
 import { fromHex, replay, type PacketRow } from './test-support.ts';
+import { loadStreamReferences, type StreamReference } from '../../../test/helpers/tshark-frames.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const TESTDATA = join(HERE, 'testdata');
@@ -21,118 +20,16 @@ const PCAPS = join(HERE, '..', '..', '..', '..', 'shared', 'pcaps', 'dnp3');
 /** tshark fields kept per frame (several values joined with ','). */
 const FIELDS = ['dnp3.al.func', 'dnp3.al.seq', 'dnp3.al.iin', 'dnp3.al.obj'] as const;
 
-/** One frame: number, stream, direction, tcp.seq_raw, payload hex, then FIELDS in order ('' = absent). */
-type Frame = [number, number, 0 | 1, number, string, ...string[]];
-
-interface Reference {
-  readonly tshark: string;
-  readonly capture: string;
-  readonly transport: 'tcp' | 'udp';
-  readonly frames: Frame[];
-}
-
-/**
- * On disk each frame is one line of space-separated fields ('-' = absent), so the file stays
- * small and formatting leaves it as it is.
- */
-type StoredReference = Omit<Reference, 'frames'> & { readonly frames: string[] };
-
-function store(ref: Reference): StoredReference {
-  return { ...ref, frames: ref.frames.map((f) => f.map((v) => (v === '' ? '-' : String(v))).join(' ')) };
-}
-
-/** JSON as prettier prints it: two-space indent, and the frame list on one line when it fits. */
-function stableJson(stored: StoredReference): string {
-  const text = JSON.stringify(stored, null, 2);
-  const oneLine = `  "frames": [${stored.frames.map((f) => JSON.stringify(f)).join(', ')}]`;
-  if (oneLine.length > 120) return `${text}\n`;
-  return `${text.slice(0, text.indexOf('  "frames": ['))}${oneLine}\n}\n`;
-}
-
-function load(stored: StoredReference): Reference {
-  const frames = stored.frames.map((line): Frame => {
-    const [frame, stream, dir, seq, ...rest] = line.split(' ').map((v) => (v === '-' ? '' : v));
-    return [Number(frame), Number(stream), dir === '1' ? 1 : 0, Number(seq), ...(rest as [string, ...string[]])];
-  });
-  return { ...stored, frames };
-}
-
-function tshark(args: string[]): string {
-  const r = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 256 << 20 });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout;
-}
-
-/** One reference file per capture and transport that carries DNP3 payloads. */
-function generate(): void {
-  const version = tshark(['-v']).split('\n')[0]!.trim();
-  mkdirSync(TESTDATA, { recursive: true });
-  for (const file of readdirSync(PCAPS)
-    .filter((f) => /\.pcapn?g?$/.test(f))
-    .sort()) {
-    for (const transport of ['tcp', 'udp'] as const) {
-      const filter = transport === 'tcp' ? 'tcp.port == 20000 && tcp.len > 0' : 'udp.port == 20000 && udp.length > 8';
-      const out = tshark([
-        '-r',
-        join(PCAPS, file),
-        '-Y',
-        filter,
-        '-T',
-        'fields',
-        '-E',
-        'separator=/t',
-        '-E',
-        'aggregator=,',
-        '-e',
-        'frame.number',
-        '-e',
-        `${transport}.stream`,
-        '-e',
-        'ip.src',
-        '-e',
-        `${transport}.srcport`,
-        '-e',
-        `${transport}.dstport`,
-        '-e',
-        transport === 'tcp' ? 'tcp.seq_raw' : 'udp.srcport',
-        '-e',
-        `${transport}.payload`,
-        ...FIELDS.flatMap((f) => ['-e', f]),
-      ]);
-      const frames: Frame[] = [];
-      // Direction 0 is the client: the side not on port 20000, or (both on 20000) the first sender.
-      const clients = new Map<string, string>();
-      for (const line of out.split('\n').filter(Boolean)) {
-        const [frame, stream, src, sport, dport, seq, payload, ...values] = line.split('\t');
-        const from = `${src}:${sport}`;
-        if (!clients.has(stream!)) clients.set(stream!, sport === '20000' && dport !== '20000' ? '' : from);
-        const client = clients.get(stream!)!;
-        const dir = client === '' ? (sport === '20000' ? 1 : 0) : from === client ? 0 : 1;
-        frames.push([
-          Number(frame),
-          Number(stream),
-          dir,
-          transport === 'tcp' ? Number(seq) : 0,
-          payload ?? '',
-          ...FIELDS.map((_, i) => values[i] ?? ''),
-        ]);
-      }
-      if (frames.length === 0) continue;
-      const ref: Reference = { tshark: version, capture: file, transport, frames };
-      const name = `tshark-${file.replace(/\.pcapn?g?$/, '')}-${transport}.json`;
-      writeFileSync(join(TESTDATA, name), stableJson(store(ref)));
-    }
-  }
-}
+type Reference = StreamReference;
 
 function loadReferences(): Reference[] | null {
-  const update = process.env.PLANTGUARD_UPDATE_GOLDEN === '1';
-  const canGenerate = spawnSync('tshark', ['-v']).status === 0 && existsSync(PCAPS);
-  if (update && canGenerate) generate();
-  if (!existsSync(TESTDATA)) return null;
-  const files = readdirSync(TESTDATA).filter((f) => f.startsWith('tshark-') && f.endsWith('.json'));
-  if (files.length === 0) return null;
-  return files.sort().map((f) => load(JSON.parse(readFileSync(join(TESTDATA, f), 'utf8')) as StoredReference));
+  return loadStreamReferences({
+    testdata: TESTDATA,
+    pcaps: PCAPS,
+    port: '20000',
+    fields: FIELDS,
+    transports: ['tcp', 'udp'],
+  });
 }
 
 /**
@@ -186,7 +83,8 @@ test('application function codes agree with tshark on every DNP3 capture', (t) =
       seq,
       payload,
     }));
-    const { codes } = replay(rows, ref.transport, (ctx) => new Dnp3Analyzer(ctx, ref.transport));
+    const transport = ref.transport ?? 'tcp';
+    const { codes } = replay(rows, transport, (ctx) => new Dnp3Analyzer(ctx, transport));
     const tally: Tally = { pdus: 0, agreeing: 0, fields: 0, fieldsAgreeing: 0, explained: [], disagreements: [] };
     for (const [frame, , , , , func] of ref.frames) {
       const theirs = func === '' || func === undefined ? [] : func.split(',').map(Number);

@@ -8,13 +8,12 @@
 // scaled, float and bitstring values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeIec104Apdu, type Iec104Asdu } from './decode.ts';
 import { Iec104Analyzer, U_FRAME_PDU } from './index.ts';
 import { fromHex, replay, type PacketRow } from './test-support.ts';
+import { loadStreamReferences, type StreamFrame, type StreamReference } from '../../../test/helpers/tshark-frames.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const TESTDATA = join(HERE, 'testdata');
@@ -38,103 +37,15 @@ const FIELDS = [
 ] as const;
 type Field = (typeof FIELDS)[number];
 
-/** One frame: number, stream, direction, tcp.seq_raw, payload hex, then FIELDS in order ('' = absent). */
-type Frame = [number, number, 0 | 1, number, string, ...string[]];
-
-interface Reference {
-  readonly tshark: string;
-  readonly capture: string;
-  readonly frames: Frame[];
-}
-
-/** On disk each frame is one line of space-separated fields ('-' = absent). */
-type StoredReference = Omit<Reference, 'frames'> & { readonly frames: string[] };
-
-function store(ref: Reference): StoredReference {
-  return { ...ref, frames: ref.frames.map((f) => f.map((v) => (v === '' ? '-' : String(v))).join(' ')) };
-}
-
-/** JSON as prettier prints it: two-space indent, and the frame list on one line when it fits. */
-function stableJson(stored: StoredReference): string {
-  const text = JSON.stringify(stored, null, 2);
-  const oneLine = `  "frames": [${stored.frames.map((f) => JSON.stringify(f)).join(', ')}]`;
-  if (oneLine.length > 120) return `${text}\n`;
-  return `${text.slice(0, text.indexOf('  "frames": ['))}${oneLine}\n}\n`;
-}
-
-function load(stored: StoredReference): Reference {
-  const frames = stored.frames.map((line): Frame => {
-    const [frame, stream, dir, seq, ...rest] = line.split(' ').map((v) => (v === '-' ? '' : v));
-    return [Number(frame), Number(stream), dir === '1' ? 1 : 0, Number(seq), ...(rest as [string, ...string[]])];
-  });
-  return { ...stored, frames };
-}
-
 function field(f: Frame, name: Field): string {
   return String(f[5 + FIELDS.indexOf(name)] ?? '');
 }
 
-function tshark(args: string[]): string {
-  const r = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 256 << 20 });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout;
-}
-
-function generate(): void {
-  const version = tshark(['-v']).split('\n')[0]!.trim();
-  mkdirSync(TESTDATA, { recursive: true });
-  for (const file of readdirSync(PCAPS)
-    .filter((f) => /\.pcapn?g?$/.test(f))
-    .sort()) {
-    const out = tshark([
-      '-r',
-      join(PCAPS, file),
-      '-Y',
-      `tcp.port == ${PORT} && tcp.len > 0`,
-      '-T',
-      'fields',
-      '-E',
-      'separator=/t',
-      '-E',
-      'aggregator=,',
-      ...['frame.number', 'tcp.stream', 'ip.src', 'tcp.srcport', 'tcp.dstport', 'tcp.seq_raw', 'tcp.payload'].flatMap(
-        (f) => ['-e', f],
-      ),
-      ...FIELDS.flatMap((f) => ['-e', f]),
-    ]);
-    const frames: Frame[] = [];
-    // Direction 0 is the client: the side not on port 2404, or (both on 2404) the first sender.
-    const clients = new Map<string, string>();
-    for (const line of out.split('\n').filter(Boolean)) {
-      const [frame, stream, src, sport, dport, seq, payload, ...values] = line.split('\t');
-      const from = `${src}:${sport}`;
-      if (!clients.has(stream!)) clients.set(stream!, sport === PORT && dport !== PORT ? '' : from);
-      const client = clients.get(stream!)!;
-      const dir = client === '' ? (sport === PORT ? 1 : 0) : from === client ? 0 : 1;
-      frames.push([
-        Number(frame),
-        Number(stream),
-        dir,
-        Number(seq),
-        payload ?? '',
-        ...FIELDS.map((_, i) => values[i] ?? ''),
-      ]);
-    }
-    if (frames.length === 0) continue;
-    const name = `tshark-${file.replace(/\.pcapn?g?$/, '')}.json`;
-    const ref: Reference = { tshark: version, capture: file, frames };
-    writeFileSync(join(TESTDATA, name), stableJson(store(ref)));
-  }
-}
+type Frame = StreamFrame;
+type Reference = StreamReference;
 
 function loadReferences(): Reference[] | null {
-  const update = process.env.PLANTGUARD_UPDATE_GOLDEN === '1';
-  const canGenerate = spawnSync('tshark', ['-v']).status === 0 && existsSync(PCAPS);
-  if (update && canGenerate) generate();
-  if (!existsSync(TESTDATA)) return null;
-  const files = readdirSync(TESTDATA).filter((f) => f.startsWith('tshark-') && f.endsWith('.json'));
-  if (files.length === 0) return null;
-  return files.sort().map((f) => load(JSON.parse(readFileSync(join(TESTDATA, f), 'utf8')) as StoredReference));
+  return loadStreamReferences({ testdata: TESTDATA, pcaps: PCAPS, port: PORT, fields: FIELDS, transports: 'tcp-only' });
 }
 
 /** tshark's codes for a frame as `ctx.pdu` reports them: type ids, then U_FRAME_PDU + utype (hex in tshark). */
