@@ -5,22 +5,13 @@
 // installed); the payloads are read from the captures themselves, so the test needs the pcaps.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openCaptureSources } from '../../capture/open.ts';
 import type { AssetFact } from '../_core/types.ts';
 import { USERDATA_TRACE_OFFSET } from './constants.ts';
-import {
-  CaptureReplay,
-  SKIP_HOLES,
-  compareFrames,
-  decodeFrames,
-  encodeFrames,
-  tracedFrames,
-  type FrameCodes,
-} from '../iso/test-support.ts';
+import { compareFrames, decodeFrames, tracedFrames } from '../iso/test-support.ts';
+import { loadIsoReference, replayIsoCapture, type IsoReferenceSpec } from '../../../test/helpers/iso-reference.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REFERENCE = join(HERE, 'testdata', 'tshark-reference.json');
@@ -37,96 +28,25 @@ const IDENTITY_FIELDS = [
   's7comm.szl.001c.0007.cputypname',
 ] as const;
 
-interface CaptureReference {
-  /** Frames with S7comm codes (see encodeFrames). */
-  readonly frames: string;
-  /** Frames with SZL identity fields: field name → values joined by '|'. */
-  readonly identity: Array<{ frame: number; fields: Record<string, string> }>;
-}
-
-interface Reference {
-  readonly tshark: string;
-  readonly captures: Record<string, CaptureReference>;
-}
-
 /**
  * Disagreements that are tshark's, by capture and frame. None so far: every frame agrees (see the
  * documentation for what is compared).
  */
 const EXPLAINED: Readonly<Record<string, string>> = {};
 
-function generate(): Reference {
-  const version = spawnSync('tshark', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0] ?? 'tshark';
-  const captures: Record<string, CaptureReference> = {};
-  for (const file of readdirSync(PCAPS).sort()) {
-    const r = spawnSync(
-      'tshark',
-      [
-        '-r',
-        join(PCAPS, file),
-        '-Y',
-        's7comm',
-        '-T',
-        'fields',
-        '-E',
-        'separator=/t',
-        '-E',
-        'aggregator=|',
-        '-e',
-        'frame.number',
-        '-e',
-        'tcp.srcport',
-        '-e',
-        's7comm.param.func',
-        '-e',
-        's7comm.param.userdata.subfunc',
-        ...IDENTITY_FIELDS.flatMap((f) => ['-e', f]),
-      ],
-      { encoding: 'utf8', maxBuffer: 256 << 20 },
-    );
-    assert.equal(r.status, 0, r.stderr);
-    const frames = new Map<number, FrameCodes>();
-    const identity: CaptureReference['identity'] = [];
-    for (const line of r.stdout.split('\n').filter(Boolean)) {
-      const [frame, sport, func, subfunc, ...ident] = line.split('\t');
-      // Our trace codes: the function as is, a userdata subfunction + 0x100.
-      const codes = [
-        ...(func ? func.split('|').map((v) => parseInt(v, 16)) : []),
-        ...(subfunc ? subfunc.split('|').map((v) => USERDATA_TRACE_OFFSET + Number(v)) : []),
-      ];
-      const n = Number(frame);
-      if (codes.length > 0) frames.set(n, { dir: sport === '102' ? 1 : 0, codes });
-      const fields: Record<string, string> = {};
-      IDENTITY_FIELDS.forEach((f, i) => {
-        if (ident[i]) fields[f] = ident[i];
-      });
-      if (Object.keys(fields).length > 0) identity.push({ frame: n, fields });
-    }
-    captures[file] = { frames: encodeFrames(frames), identity };
-  }
-  return { tshark: version, captures };
-}
-
-function loadReference(): Reference | null {
-  const canGenerate = spawnSync('tshark', ['-v']).status === 0 && existsSync(PCAPS);
-  if (process.env.PLANTGUARD_UPDATE_GOLDEN === '1' && canGenerate) {
-    const ref = generate();
-    mkdirSync(dirname(REFERENCE), { recursive: true });
-    writeFileSync(REFERENCE, `${JSON.stringify(ref, null, 2)}\n`);
-    return ref;
-  }
-  return existsSync(REFERENCE) ? (JSON.parse(readFileSync(REFERENCE, 'utf8')) as Reference) : null;
-}
-
-async function replay(file: string): Promise<CaptureReplay> {
-  const [source] = await openCaptureSources([file]);
-  const r = new CaptureReplay(SKIP_HOLES);
-  for await (const b of source!.batches()) {
-    for (let i = 0; i < b.count; i++) r.packet(b.data, b.offset[i]!, b.capLen[i]!, b.linkType[i]!, b.tsMicros[i]!);
-  }
-  r.finish();
-  return r;
-}
+const REFERENCE_SPEC: IsoReferenceSpec = {
+  reference: REFERENCE,
+  pcaps: PCAPS,
+  captures: () => readdirSync(PCAPS).sort(),
+  display: 's7comm',
+  codeFields: ['s7comm.param.func', 's7comm.param.userdata.subfunc'],
+  // Our trace codes: the function as is, a userdata subfunction + 0x100.
+  codes: ([func, subfunc]) => [
+    ...(func ? func.split('|').map((v) => parseInt(v, 16)) : []),
+    ...(subfunc ? subfunc.split('|').map((v) => USERDATA_TRACE_OFFSET + Number(v)) : []),
+  ],
+  identityFields: IDENTITY_FIELDS,
+};
 
 /** The identity tshark shows in one frame, in our fact's terms. */
 function expectedIdentity(fields: Record<string, string>): Record<string, string> {
@@ -169,7 +89,7 @@ test('S7comm PDU codes and SZL identity agree with tshark on every s7comm captur
     t.skip(`no captures at ${PCAPS}`);
     return;
   }
-  const ref = loadReference();
+  const ref = loadIsoReference(REFERENCE_SPEC);
   if (ref === null) {
     t.skip('no tshark reference (run with PLANTGUARD_UPDATE_GOLDEN=1 where tshark is installed)');
     return;
@@ -180,7 +100,7 @@ test('S7comm PDU codes and SZL identity agree with tshark on every s7comm captur
   let identities = 0;
   const unexplained: string[] = [];
   for (const [file, cref] of Object.entries(ref.captures)) {
-    const r = await replay(join(PCAPS, file));
+    const r = await replayIsoCapture(join(PCAPS, file));
     const s7flows = new Set(r.flows.filter((f) => f.ctx.protocol === 's7comm').map((f) => f.id));
     const a = compareFrames(
       decodeFrames(cref.frames),
@@ -213,7 +133,7 @@ test('S7comm-plus flows (no tshark 4.0 dissector) are recognised, paired and nam
     t.skip(`no captures at ${PCAPS}`);
     return;
   }
-  const icsnpp = await replay(join(PCAPS, 'icsnpp-s7comm-plus.pcap'));
+  const icsnpp = await replayIsoCapture(join(PCAPS, 'icsnpp-s7comm-plus.pcap'));
   const plus = icsnpp.flows.filter((f) => f.ctx.protocol === 's7comm_plus');
   assert.equal(plus.length, 1);
   const names = (ops: ReturnType<(typeof plus)[0]['ctx']['ops']>): Record<string, number> => {
@@ -234,7 +154,7 @@ test('S7comm-plus flows (no tshark 4.0 dissector) are recognised, paired and nam
   assert.deepEqual(plus[0]!.ctx.anomalies(), []);
   assert.equal(plus[0]!.ctx.confirmed, true);
 
-  const tia = await replay(join(PCAPS, 's7-1200-upload-ob1-tiav12-s7commplus.pcap'));
+  const tia = await replayIsoCapture(join(PCAPS, 's7-1200-upload-ob1-tiav12-s7commplus.pcap'));
   assert.equal(tia.flows.length, 1);
   const flow = tia.flows[0]!;
   assert.equal(flow.ctx.protocol, 's7comm_plus');
