@@ -6,7 +6,7 @@ import type { Limits } from '../core/limits.ts';
 import { formatMac, formatTime } from '../core/text.ts';
 import { lookupVendor } from '../protocols/oui/index.ts';
 import type { CommAgg, Collector, OpAgg } from '../pipeline/collector.ts';
-import { suggestRoles } from './roles.ts';
+import { classifyAssets } from './classify.ts';
 import type { Asset, AssetIdentity, Communication, Group, OperationSummary, ProtocolStat } from './types.ts';
 
 interface Draft {
@@ -304,18 +304,8 @@ export function buildModel(c: Collector, limits: Limits): BuiltModel {
     const primary = macs[0];
     const lldp = macs.map((m) => c.lldp.get(m)).find((x) => x !== undefined);
     const dhcp = macs.map((m) => c.dhcp.get(m)).find((x) => x !== undefined);
-    const roleEvidence: string[] = [];
-    let role: Asset['role'] = 'unknown';
-    if (d.routerEvidence !== null) {
-      role = 'network_device';
-      roleEvidence.push(d.routerEvidence);
-    }
-    const caps = lldp?.capabilities ?? [];
-    // Controllers with an integrated switch announce bridge *and* station: they are not switches.
-    if (caps.includes('router') || (caps.includes('bridge') && !caps.includes('station'))) {
-      role = 'network_device';
-      roleEvidence.push(`LLDP enabled capabilities: ${caps.join(', ')}`);
-    }
+    // The router evidence (how many IPs one MAC carried) is only known here; classification keeps it.
+    const roleEvidence: string[] = d.routerEvidence !== null ? [d.routerEvidence] : [];
     const asset: Asset = {
       id: d.id,
       kind: d.kind,
@@ -324,7 +314,7 @@ export function buildModel(c: Collector, limits: Limits): BuiltModel {
       vendor: primary !== undefined ? (lookupVendor(primary) ?? null) : null,
       names: [...names].map(([name, source]) => ({ name, source })),
       vlans: [...vlans].sort((a, b) => a - b),
-      role,
+      role: 'unknown',
       roleEvidence,
       identity: identities.get(d.id) ?? [],
       protocols: { served: [...(served.get(d.id) ?? [])].sort(), used: [...(used.get(d.id) ?? [])].sort() },
@@ -347,7 +337,7 @@ export function buildModel(c: Collector, limits: Limits): BuiltModel {
   assets.sort(compareAssets);
 
   const communications = [...commOut.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  suggestRoles(assets, communications);
+  classifyAssets(assets, communications);
   const commCount = new Map<string, number>();
   for (const cm of communications) commCount.set(cm.protocol, (commCount.get(cm.protocol) ?? 0) + 1);
   const protocols: ProtocolStat[] = [...c.protocolPackets]

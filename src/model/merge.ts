@@ -77,10 +77,14 @@ function mergeComm(into: Communication, c: Communication): void {
 }
 
 /** Returns a new document: `base` (may be empty) with `next` merged in. Inputs are not modified. */
-export function mergeDocuments(base: AnalysisDocument, next: AnalysisDocument): AnalysisDocument {
+export function mergeDocuments(
+  base: AnalysisDocument,
+  next: AnalysisDocument,
+  /** Filled with asset ids that changed (old id → id in the result), for state keyed by asset id. */
+  remap: Map<string, string> = new Map(),
+): AnalysisDocument {
   const out = structuredClone(base);
   const add = structuredClone(next);
-  const remap = new Map<string, string>();
   const byId = new Map(out.assets.map((a) => [a.id, a]));
   const byMac = new Map<string, Asset>();
   const byIp = new Map<string, Asset>();

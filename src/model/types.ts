@@ -49,6 +49,14 @@ export type AssetRole =
   | 'it_host'
   | 'unknown';
 
+/** Purdue reference model level; 3.5 is the industrial DMZ. */
+export type PurdueLevel = 0 | 1 | 2 | 3 | 3.5 | 4 | 5;
+
+export type Criticality = 'high' | 'medium' | 'low';
+
+/** Who decided a classification: inference from traffic, or a person (never overwritten by inference). */
+export type DecisionSource = 'inferred' | 'person';
+
 export interface Asset {
   id: string;
   /** `device` for one device; `router` when a MAC carried many IPs (a gateway, not one host). */
@@ -59,7 +67,13 @@ export interface Asset {
   names: AssetName[];
   vlans: number[];
   role: AssetRole;
+  /** 0–1: how sure the inference is (1 when a person set the role). */
+  roleConfidence?: number;
+  roleSource?: DecisionSource;
   roleEvidence: string[];
+  /** Purdue level with the reasoning; null when there is not enough evidence. */
+  level?: { value: PurdueLevel | null; source: DecisionSource; reasons: string[] };
+  criticality?: { value: Criticality; source: DecisionSource; reasons: string[] };
   identity: AssetIdentity[];
   /** Protocols this asset served (as server) and used (as client). */
   protocols: { served: string[]; used: string[] };

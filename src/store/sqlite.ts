@@ -2,8 +2,18 @@
 // Analysing more captures into the same file merges them into the same inventory (model/merge.ts).
 
 import { DatabaseSync } from 'node:sqlite';
+import { classifyAssets, type AssetChoices, type Choices } from '../model/classify.ts';
 import { mergeDocuments } from '../model/merge.ts';
-import { emptyDocument, type AnalysisDocument, type Asset, type Communication } from '../model/types.ts';
+import {
+  emptyDocument,
+  type AnalysisDocument,
+  type Asset,
+  type AssetRole,
+  type Communication,
+  type Criticality,
+  type PurdueLevel,
+} from '../model/types.ts';
+import type { Zone, ZoneState } from '../intel/zones.ts';
 
 export { emptyDocument } from '../model/types.ts';
 
@@ -39,6 +49,19 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE groups_ (id TEXT PRIMARY KEY, address TEXT NOT NULL, kind TEXT NOT NULL);
    CREATE TABLE protocols (protocol TEXT PRIMARY KEY, packets INTEGER NOT NULL, bytes INTEGER NOT NULL, communications INTEGER NOT NULL);
    CREATE TABLE anomalies (code TEXT PRIMARY KEY, count INTEGER NOT NULL);`,
+  // 2: asset intelligence — classification, a person's choices, zones, advisories, the change log.
+  `ALTER TABLE assets ADD COLUMN classification TEXT;
+   CREATE TABLE asset_choices (
+     asset_id TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, note TEXT, set_at TEXT NOT NULL,
+     PRIMARY KEY (asset_id, field));
+   CREATE TABLE zones (
+     id TEXT PRIMARY KEY, name TEXT NOT NULL, name_source TEXT NOT NULL, level REAL, origin TEXT NOT NULL,
+     keys TEXT NOT NULL, reason TEXT NOT NULL);
+   CREATE TABLE zone_members (asset_id TEXT PRIMARY KEY, zone_id TEXT NOT NULL, source TEXT NOT NULL);
+   CREATE TABLE advisories (
+     id TEXT PRIMARY KEY, version TEXT NOT NULL, released TEXT NOT NULL, title TEXT NOT NULL, file TEXT NOT NULL,
+     imported_at TEXT NOT NULL, document TEXT NOT NULL);
+   CREATE TABLE changes (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);`,
 ];
 
 type Row = Record<string, unknown>;
@@ -143,6 +166,7 @@ export class SqliteStore {
       };
       if (r.dhcp !== null) a.dhcp = json(r.dhcp);
       if (r.lldp !== null) a.lldp = json(r.lldp);
+      if (typeof r.classification === 'string') Object.assign(a, json<Partial<Asset>>(r.classification));
       return a;
     });
     doc.communications = (this.db.prepare('SELECT * FROM communications ORDER BY id').all() as Row[]).map(
@@ -189,11 +213,20 @@ export class SqliteStore {
     return doc;
   }
 
-  /** Merges an analysis into the stored model and records the run; returns the merged model. */
+  /**
+   * Merges an analysis into the stored model and records the run; returns the merged model,
+   * classified again with the person's choices (which follow an asset whose id changed).
+   */
   merge(next: AnalysisDocument): AnalysisDocument {
     let merged = emptyDocument();
     this.transaction(() => {
-      merged = mergeDocuments(this.load(), next);
+      const remap = new Map<string, string>();
+      merged = mergeDocuments(this.load(), next, remap);
+      for (const [from, to] of remap) {
+        this.db.prepare('UPDATE OR REPLACE asset_choices SET asset_id = ? WHERE asset_id = ?').run(to, from);
+        this.db.prepare('UPDATE OR REPLACE zone_members SET asset_id = ? WHERE asset_id = ?').run(to, from);
+      }
+      classifyAssets(merged.assets, merged.communications, this.choices());
       this.replace(merged);
       const c = next.capture;
       this.db
@@ -236,7 +269,7 @@ export class SqliteStore {
     meta.run('stats', JSON.stringify(doc.stats));
     meta.run('generator', JSON.stringify(doc.generator));
     const ia = db.prepare(
-      'INSERT INTO assets (id, kind, macs, ips, vendor, names, vlans, role, role_evidence, identity, protocols, dhcp, lldp, first_seen, last_seen, packets, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO assets (id, kind, macs, ips, vendor, names, vlans, role, role_evidence, identity, protocols, dhcp, lldp, first_seen, last_seen, packets, bytes, classification) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const iaddr = db.prepare('INSERT INTO asset_addresses (asset_id, kind, address) VALUES (?, ?, ?)');
     for (const a of doc.assets) {
@@ -258,6 +291,12 @@ export class SqliteStore {
         a.lastSeen,
         a.packets,
         a.bytes,
+        JSON.stringify({
+          roleConfidence: a.roleConfidence,
+          roleSource: a.roleSource,
+          level: a.level,
+          criticality: a.criticality,
+        }),
       );
       for (const m of a.macs) iaddr.run(a.id, 'mac', m);
       for (const ip of a.ips) iaddr.run(a.id, 'ip', ip);
@@ -295,7 +334,155 @@ export class SqliteStore {
     for (const [k, v] of Object.entries(doc.anomalies)) ian.run(k, v);
   }
 
+  /** What people decided about assets (role, level, criticality, name), by asset id. */
+  choices(): Map<string, AssetChoices> {
+    const out = new Map<string, AssetChoices>();
+    for (const r of this.db
+      .prepare('SELECT asset_id, field, value, note FROM asset_choices ORDER BY set_at')
+      .all() as Row[]) {
+      const id = String(r.asset_id);
+      const c = out.get(id) ?? {};
+      const v = String(r.value);
+      switch (String(r.field)) {
+        case 'role':
+          c.role = v as AssetRole;
+          break;
+        case 'level':
+          c.level = Number(v) as PurdueLevel;
+          break;
+        case 'criticality':
+          c.criticality = v as Criticality;
+          break;
+        case 'name':
+          c.name = v;
+          break;
+        default:
+          continue;
+      }
+      if (typeof r.note === 'string') c.note = r.note;
+      out.set(id, c);
+    }
+    return out;
+  }
+
+  /** Records a person's choices for one asset (each set field replaces the previous choice). */
+  setChoices(assetId: string, c: AssetChoices): void {
+    this.transaction(() => {
+      const put = this.db.prepare(
+        'INSERT OR REPLACE INTO asset_choices (asset_id, field, value, note, set_at) VALUES (?, ?, ?, ?, ?)',
+      );
+      const at = new Date().toISOString();
+      for (const field of ['role', 'level', 'criticality', 'name'] as const) {
+        const v = c[field];
+        if (v === undefined) continue;
+        put.run(assetId, field, String(v), c.note ?? null, at);
+        this.logChange(
+          `asset.set_${field}`,
+          `${assetId}: ${field} = ${v}${c.note !== undefined ? ` (${c.note})` : ''}`,
+        );
+      }
+    });
+  }
+
+  /** Forgets a person's choices: inference decides these fields again. */
+  clearChoices(assetId: string, fields: readonly ('role' | 'level' | 'criticality' | 'name')[]): void {
+    this.transaction(() => {
+      for (const f of fields) {
+        const r = this.db.prepare('DELETE FROM asset_choices WHERE asset_id = ? AND field = ?').run(assetId, f);
+        if (Number(r.changes) > 0) this.logChange(`asset.clear_${f}`, `${assetId}: ${f} back to inference`);
+      }
+    });
+  }
+
+  zoneState(): ZoneState {
+    const zones = (this.db.prepare('SELECT * FROM zones ORDER BY id').all() as Row[]).map((r): Zone => ({
+      id: String(r.id),
+      name: String(r.name),
+      nameSource: String(r.name_source) as Zone['nameSource'],
+      level: r.level === null ? null : (Number(r.level) as PurdueLevel),
+      origin: String(r.origin) as Zone['origin'],
+      keys: json(r.keys),
+      reason: String(r.reason),
+    }));
+    const members = new Map(
+      (this.db.prepare('SELECT asset_id, zone_id, source FROM zone_members').all() as Row[]).map((r) => [
+        String(r.asset_id),
+        { zone: String(r.zone_id), source: String(r.source) as Zone['nameSource'] },
+      ]),
+    );
+    return { zones, members };
+  }
+
+  /** Replaces the zone model; `change` (when given) goes to the change log. */
+  saveZoneState(state: ZoneState, change?: { action: string; detail: string }): void {
+    this.transaction(() => {
+      this.db.exec('DELETE FROM zone_members; DELETE FROM zones;');
+      const iz = this.db.prepare(
+        'INSERT INTO zones (id, name, name_source, level, origin, keys, reason) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      );
+      for (const z of state.zones)
+        iz.run(z.id, z.name, z.nameSource, z.level, z.origin, JSON.stringify(z.keys), z.reason);
+      const im = this.db.prepare('INSERT INTO zone_members (asset_id, zone_id, source) VALUES (?, ?, ?)');
+      for (const [a, m] of state.members) im.run(a, m.zone, m.source);
+      if (change !== undefined) this.logChange(change.action, change.detail);
+    });
+  }
+
+  /** Stored advisories: the CSAF documents as imported, newest version per id. */
+  advisoryDocuments(): { id: string; version: string; file: string; importedAt: string; document: string }[] {
+    return (
+      this.db.prepare('SELECT id, version, file, imported_at, document FROM advisories ORDER BY id').all() as Row[]
+    ).map((r) => ({
+      id: String(r.id),
+      version: String(r.version),
+      file: String(r.file),
+      importedAt: String(r.imported_at),
+      document: String(r.document),
+    }));
+  }
+
+  /** The stored version of an advisory, or null. */
+  advisoryVersion(id: string): string | null {
+    const r = this.db.prepare('SELECT version FROM advisories WHERE id = ?').get(id) as Row | undefined;
+    return r === undefined ? null : String(r.version);
+  }
+
+  putAdvisory(a: {
+    id: string;
+    version: string;
+    released: string;
+    title: string;
+    file: string;
+    document: string;
+  }): void {
+    this.transaction(() => {
+      this.db
+        .prepare(
+          'INSERT OR REPLACE INTO advisories (id, version, released, title, file, imported_at, document) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(a.id, a.version, a.released, a.title, a.file, new Date().toISOString(), a.document);
+      this.logChange('advisory.import', `${a.id} version ${a.version} from ${a.file}`);
+    });
+  }
+
+  /** The change log: every choice, zone edit and import, oldest first. */
+  changes(): { at: string; action: string; detail: string }[] {
+    return (this.db.prepare('SELECT at, action, detail FROM changes ORDER BY id').all() as Row[]).map((r) => ({
+      at: String(r.at),
+      action: String(r.action),
+      detail: String(r.detail),
+    }));
+  }
+
+  private logChange(action: string, detail: string): void {
+    this.db
+      .prepare('INSERT INTO changes (at, action, detail) VALUES (?, ?, ?)')
+      .run(new Date().toISOString(), action, detail);
+  }
+
   close(): void {
     this.db.close();
   }
 }
+
+export type { Choices };
